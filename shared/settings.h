@@ -11,6 +11,63 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Subject permissions, as nats-server reads them: a rule is a subject
+ * (wildcards allowed) and, for subscribe rules, an optional queue group
+ * ("foo.* workers").  An empty allow list allows everything the deny
+ * list does not deny.
+ */
+struct perm_rule {
+	char		*subject;
+	char		*queue;			/* NULL: any subscription */
+};
+
+struct perm_list {
+	struct perm_rule *rules;
+	size_t		 n;
+};
+
+struct perm_dir {
+	struct perm_list allow;
+	struct perm_list deny;
+};
+
+struct permissions {
+	struct perm_dir	 pub;
+	struct perm_dir	 sub;
+};
+
+struct auth_user {
+	char		*user;
+	char		*password;		/* plaintext or bcrypt hash */
+	struct permissions *perms;		/* NULL: default_perms */
+};
+
+/* authorization { }: at most one of user/password, token, users. */
+struct auth_settings {
+	char		*user;
+	char		*password;
+	char		*token;
+	int64_t		 timeout_ms;
+	struct auth_user *users;
+	size_t		 nusers;
+	struct permissions *default_perms;	/* NULL: everything */
+};
+
+/* tls { }: enabled when cert_file is set. */
+struct tls_settings {
+	char		*cert_file;
+	char		*key_file;
+	char		*ca_file;
+	bool		 verify;
+	bool		 verify_and_map;
+	int64_t		 timeout_ms;
+	char		**cipher_suites;	/* Go names, as in the file */
+	size_t		 ncipher_suites;
+	char		**curve_preferences;
+	size_t		 ncurve_preferences;
+};
+
 struct settings {
 	/* clients */
 	char		*host;
@@ -40,6 +97,9 @@ struct settings {
 	int64_t		 ping_interval_ms;
 	int64_t		 ping_max;
 	int64_t		 write_deadline_ms;
+	/* security: client authorization and TLS */
+	struct auth_settings auth;
+	struct tls_settings tls;
 	/* where they came from */
 	char		*config_file;
 	/*
@@ -51,6 +111,9 @@ struct settings {
 };
 
 void	settings_defaults(struct settings *);
+bool	settings_auth_required(const struct settings *);
+bool	settings_tls_enabled(const struct settings *);
+void	permissions_free(struct permissions *);
 void	settings_free(struct settings *);
 /* For handing settings to the children on reload (malloc'd JSON). */
 char	*settings_to_json(const struct settings *);

@@ -1,0 +1,4 @@
+/* skeleton: filled in by the security work (issue 5) */
+#include "config.h"
+
+#include "certs.h"
