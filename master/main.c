@@ -18,6 +18,7 @@
 #include "mesh.h"
 #include "natsd.h"
 #include "options.h"
+#include "passwd.h"
 #include "pidfile.h"
 #include "supervisor.h"
 
@@ -52,6 +53,27 @@ listen_on(const char *host, int port)
 		fatal("Error listening on port: %s:%d", host, port);
 	freeaddrinfo(res);
 	return fd;
+}
+
+/* As nats-server: plaintext secrets in a file deserve a word at start. */
+static void
+security_warnings(const struct settings *s)
+{
+	const struct auth_settings	*a = &s->auth;
+	bool				 plain = false;
+	size_t				 i;
+
+	if (a->password != NULL && !passwd_is_bcrypt(a->password))
+		plain = true;
+	if (a->token != NULL && !passwd_is_bcrypt(a->token))
+		plain = true;
+	for (i = 0; i < a->nusers; i++)
+		if (a->users[i].password != NULL &&
+		    !passwd_is_bcrypt(a->users[i].password))
+			plain = true;
+	if (plain)
+		log_warnx("Plaintext passwords detected, use bcrypt "
+		    "(natsd-mkpasswd)");
 }
 
 int
@@ -101,6 +123,9 @@ main(int argc, char **argv, char **envp)
 	}
 	l.client = listen_on(s.host, s.port);
 	log_info("Listening for client connections on %s:%d", s.host, s.port);
+	if (settings_tls_enabled(&s))
+		log_info("TLS required for client connections");
+	security_warnings(&s);
 	m = mesh_create(s.workers, s.ring_size,
 	    (uint32_t)(s.max_connections < UINT32_MAX ? s.max_connections :
 	    UINT32_MAX));

@@ -18,6 +18,7 @@
 #include "natsd.h"
 #include "options.h"
 #include "signal_send.h"
+#include "tls.h"
 
 enum flag_id {
 	FL_ADDR, FL_PORT, FL_NAME, FL_PID, FL_HTTP_PORT, FL_HTTPS_PORT,
@@ -416,6 +417,25 @@ test_report(const struct settings *s)
 		    "file given)\n");
 }
 
+/*
+ * Load the certificate and key once here, so that -t, a start and a
+ * reload refuse unreadable or mismatched TLS material with a message,
+ * rather than every worker failing later.  The master builds the
+ * context only to check it; TLS sessions live in the workers.
+ */
+static int
+tls_material_check(const struct settings *s, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+
+	if (!settings_tls_enabled(s))
+		return 0;
+	if ((ctx = tls_server_ctx(&s->tls, err, errlen)) == NULL)
+		return -1;
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
 int
 options_load(struct settings *out, char *err, size_t errlen)
 {
@@ -442,7 +462,8 @@ options_load(struct settings *out, char *err, size_t errlen)
 		out->workers = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS :
 		    (int)n;
 	}
-	if (settings_check(out, err, errlen) == -1)
+	if (settings_check(out, err, errlen) == -1 ||
+	    tls_material_check(out, err, errlen) == -1)
 		goto fail;
 	if (first && test_only) {
 		test_report(out);

@@ -15,17 +15,16 @@
 
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <confuse.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "log.h"
@@ -34,6 +33,7 @@
 #include "natsd.h"
 #include "settings.h"
 #include "stats.h"
+#include "tls.h"
 #include "util.h"
 
 #define HTTP_TIMEOUT_S		10	/* a client idle this long is dropped */
@@ -47,6 +47,7 @@ static struct {
 	struct evhttp		*http;
 	struct evhttp		*https;
 	SSL_CTX			*ssl;
+	int			 https_fd;
 	struct evconnlistener	*lst[2];
 	int			 nlst;
 	struct event		*ev_sig[4];
@@ -54,10 +55,15 @@ static struct {
 	struct event		*ev_resume;
 } mn;
 
+static int64_t	 tls_timeout(const struct settings *);
+static void	 read_timeouts(struct mon *, const struct settings *);
+static void	 https_reload(const struct settings *);
+
 /*
  * SIGHUP: the master published new settings.  The monitor's sockets
- * cannot change on reload; what can is logging and the figures /varz
- * shows.  Acknowledge the round as the workers do.
+ * cannot change on reload; what can is logging, the figures /varz
+ * shows and the HTTPS certificate.  Acknowledge the round as the
+ * workers do.
  */
 static void
 monitor_reload(void)
@@ -78,6 +84,8 @@ monitor_reload(void)
 	*mn.mon.s = n;
 	if (settings_log_init(mn.mon.s) == -1)
 		log_warnx("reload: logging: %s", log_init_error());
+	read_timeouts(&mn.mon, mn.mon.s);
+	https_reload(mn.mon.s);
 	mn.mon.config_load_ns = (int64_t)stats_wall_ns();
 	atomic_store(&self->reload_ack, gen);
 	log_debug("applied configuration %u", gen);
@@ -136,62 +144,43 @@ on_resume(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(mn.lst[i]);
 }
 
-/* The tls block's timeouts for /varz; the defaults without one. */
-static void
-read_timeouts(struct mon *mon, struct settings *s)
+/* The tls block's handshake timeout for /varz; the default without one. */
+static int64_t
+tls_timeout(const struct settings *s)
 {
-	cfg_t	*cfg = s->cfg, *sec;
+	return s->tls.timeout_ms > 0 ? s->tls.timeout_ms :
+	    DEFAULT_TLS_TIMEOUT_MS;
+}
 
-	mon->auth_timeout_ms = DEFAULT_AUTH_TIMEOUT_MS;
-	mon->tls_timeout_ms = DEFAULT_TLS_TIMEOUT_MS;
-	if (cfg == NULL)
-		return;
-	if ((sec = cfg_getsec(cfg, "authorization")) != NULL)
-		mon->auth_timeout_ms = cfg_getint(sec, "timeout");
-	if ((sec = cfg_getsec(cfg, "tls")) != NULL)
-		mon->tls_timeout_ms = cfg_getint(sec, "timeout");
+/* The authorization and tls blocks' timeouts for /varz. */
+static void
+read_timeouts(struct mon *mon, const struct settings *s)
+{
+	mon->auth_timeout_ms = s->auth.timeout_ms > 0 ? s->auth.timeout_ms :
+	    DEFAULT_AUTH_TIMEOUT_MS;
+	mon->tls_timeout_ms = tls_timeout(s);
 }
 
 /*
- * The HTTPS server's TLS context from the tls block's cert_file and
- * key_file, as nats-server's https_port uses the server's TLS material.
- * NULL (and HTTPS stays off, HTTP is unaffected) if there is none or it
- * does not load.
+ * The HTTPS server's TLS context from the tls block, as nats-server's
+ * https_port uses the server's TLS material, but never asking for a
+ * client certificate (nats-server turns verify off for monitoring too:
+ * dashboards and curl have none).  NULL, with the reason in err, if
+ * there is no certificate or it does not load.
  */
 static SSL_CTX *
-tls_ctx(struct settings *s)
+https_ctx(const struct settings *s, char *err, size_t errlen)
 {
-	SSL_CTX		*ctx;
-	cfg_t		*tls;
-	const char	*cert = NULL, *key = NULL;
-	unsigned long	 e;
+	struct tls_settings	 ts = s->tls;
 
-	if (s->cfg != NULL && (tls = cfg_getsec(s->cfg, "tls")) != NULL) {
-		cert = cfg_getstr(tls, "cert_file");
-		key = cfg_getstr(tls, "key_file");
-	}
-	if (cert == NULL || key == NULL) {
-		log_errorx("https_port %d: no tls { cert_file, key_file } "
-		    "configured; HTTPS monitoring is off", s->https_port);
+	if (ts.cert_file == NULL || ts.key_file == NULL) {
+		snprintf(err, errlen, "no tls { cert_file, key_file } "
+		    "configured");
 		return NULL;
 	}
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		log_errorx("https: SSL_CTX_new failed");
-		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		e = ERR_get_error();
-		log_errorx("https: %s, %s: %s; HTTPS monitoring is off", cert,
-		    key, e != 0 ? ERR_reason_error_string(e) : "unusable");
-		ERR_clear_error();
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
+	ts.verify = false;
+	ts.verify_and_map = false;
+	return tls_server_ctx(&ts, err, errlen);
 }
 
 /* Each HTTPS connection: a server-side TLS bufferevent over its socket. */
@@ -203,6 +192,12 @@ https_bev(struct event_base *base, void *arg)
 
 	if ((ssl = SSL_new(arg)) == NULL)
 		return NULL;
+	/*
+	 * libevent writes an evbuffer's chunks one SSL_write each and goes
+	 * on to the next chunk after a short one: only whole writes keep
+	 * the bytes in order.
+	 */
+	SSL_clear_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
@@ -239,11 +234,43 @@ http_server(int fd, const char *what, const char *host, int port,
 	return h;
 }
 
+/*
+ * New TLS material applies to the HTTPS connections accepted from now
+ * on; those open keep the context they started with (each SSL holds a
+ * reference on it).  Material that does not load leaves the old in
+ * force.  HTTPS that could not start before starts now if it can.
+ */
+static void
+https_reload(const struct settings *s)
+{
+	SSL_CTX	*ctx;
+	char	 err[512];
+
+	if (mn.https_fd < 0)
+		return;
+	if ((ctx = https_ctx(s, err, sizeof(err))) == NULL) {
+		log_errorx("reload: https_port %d: %s; %s", s->https_port, err,
+		    mn.https != NULL ? "HTTPS monitoring keeps the previous "
+		    "certificate" : "HTTPS monitoring stays off");
+		return;
+	}
+	if (mn.https == NULL) {
+		mn.https = http_server(mn.https_fd, "https", s->https_host,
+		    s->https_port, ctx);
+		mn.ssl = ctx;
+		return;
+	}
+	evhttp_set_bevcb(mn.https, https_bev, ctx);
+	SSL_CTX_free(mn.ssl);
+	mn.ssl = ctx;
+}
+
 int
 monitor_main(struct settings *s, struct mesh *m, int http_fd, int https_fd)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
 	struct timeval	 tick = { 1, 0 };
+	char		 err[512];
 	size_t		 i;
 
 	log_settag("monitor");
@@ -272,7 +299,11 @@ monitor_main(struct settings *s, struct mesh *m, int http_fd, int https_fd)
 	if (http_fd >= 0)
 		mn.http = http_server(http_fd, "http", s->http_host,
 		    s->http_port, NULL);
-	if (https_fd >= 0 && (mn.ssl = tls_ctx(s)) != NULL)
+	mn.https_fd = https_fd;
+	if (https_fd >= 0 && (mn.ssl = https_ctx(s, err, sizeof(err))) == NULL)
+		log_errorx("https_port %d: %s; HTTPS monitoring is off",
+		    s->https_port, err);
+	else if (https_fd >= 0)
 		mn.https = http_server(https_fd, "https", s->https_host,
 		    s->https_port, mn.ssl);
 

@@ -113,7 +113,7 @@ struct conf_def {
 #define DEFS_END		\
 	{ NULL, CT_ALIAS, 0, 0, NULL, NULL, CONF_LIVE, NULL, NOF, NULL }
 
-/* nats-server's TLS_TIMEOUT; natsd.h has no TLS defaults yet. */
+
 
 #define LIVE		CONF_LIVE
 #define RESTART		CONF_RESTART
@@ -1289,6 +1289,122 @@ replace(char **dst, const char *v)
 		fatal("strdup");
 }
 
+/* The security blocks, as plain data for the roles (struct settings). */
+
+static char **
+strv_get(cfg_t *sec, const char *name, size_t *n)
+{
+	char	**v;
+	size_t	  i;
+
+	*n = cfg_size(sec, name);
+	if (*n == 0)
+		return NULL;
+	if ((v = calloc(*n, sizeof(*v))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < *n; i++)
+		if ((v[i] = strdup(cfg_getnstr(sec, name, (unsigned)i))) == NULL)
+			fatal("strdup");
+	return v;
+}
+
+/* "subject" or "subject queue" (check_subject() has vetted it). */
+static void
+perm_list_get(cfg_t *sec, const char *name, struct perm_list *l)
+{
+	const char	*r, *sp;
+	size_t		 i;
+
+	l->n = cfg_size(sec, name);
+	if (l->n == 0)
+		return;
+	if ((l->rules = calloc(l->n, sizeof(*l->rules))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < l->n; i++) {
+		r = cfg_getnstr(sec, name, (unsigned)i);
+		if ((sp = strchr(r, ' ')) != NULL) {
+			l->rules[i].subject = strndup(r, (size_t)(sp - r));
+			l->rules[i].queue = strdup(sp + 1);
+			if (l->rules[i].queue == NULL)
+				fatal("strdup");
+		} else
+			l->rules[i].subject = strdup(r);
+		if (l->rules[i].subject == NULL)
+			fatal("strdup");
+	}
+}
+
+static struct permissions *
+perms_get(cfg_t *sec)
+{
+	struct permissions	*p;
+
+	if (sec == NULL || !sec_set(sec))
+		return NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	perm_list_get(cfg_getsec(sec, "publish"), "allow", &p->pub.allow);
+	perm_list_get(cfg_getsec(sec, "publish"), "deny", &p->pub.deny);
+	perm_list_get(cfg_getsec(sec, "subscribe"), "allow", &p->sub.allow);
+	perm_list_get(cfg_getsec(sec, "subscribe"), "deny", &p->sub.deny);
+	return p;
+}
+
+static char *
+str_get(cfg_t *sec, const char *name)
+{
+	const char	*v = cfg_getstr(sec, name);
+	char		*d;
+
+	if (v == NULL)
+		return NULL;
+	if ((d = strdup(v)) == NULL)
+		fatal("strdup");
+	return d;
+}
+
+static void
+apply_auth(cfg_t *sec, struct auth_settings *a)
+{
+	cfg_t	*u;
+	size_t	 i;
+
+	settings_auth_free(a);
+	a->user = str_get(sec, "user");
+	a->password = str_get(sec, "password");
+	a->token = str_get(sec, "token");
+	a->timeout_ms = cfg_getint(sec, "timeout");
+	a->default_perms = perms_get(cfg_getsec(sec, "default_permissions"));
+	a->nusers = cfg_size(sec, "users");
+	if (a->nusers == 0)
+		return;
+	if ((a->users = calloc(a->nusers, sizeof(*a->users))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < a->nusers; i++) {
+		u = cfg_getnsec(sec, "users", (unsigned)i);
+		a->users[i].user = str_get(u, "user");
+		a->users[i].password = str_get(u, "password");
+		a->users[i].perms = perms_get(cfg_getsec(u, "permissions"));
+	}
+}
+
+static void
+apply_tls(cfg_t *sec, struct tls_settings *t)
+{
+	settings_tls_free(t);
+	t->timeout_ms = cfg_getint(sec, "timeout");
+	if (!sec_set(sec))
+		return;
+	t->cert_file = str_get(sec, "cert_file");
+	t->key_file = str_get(sec, "key_file");
+	t->ca_file = str_get(sec, "ca_file");
+	t->verify = cfg_getbool(sec, "verify");
+	t->verify_and_map = cfg_getbool(sec, "verify_and_map");
+	t->cipher_suites = strv_get(sec, "cipher_suites", &t->ncipher_suites);
+	t->curve_preferences = strv_get(sec, "curve_preferences",
+	    &t->ncurve_preferences);
+}
+
 void
 conf_apply(cfg_t *cfg, struct settings *s)
 {
@@ -1320,40 +1436,18 @@ conf_apply(cfg_t *cfg, struct settings *s)
 		replace(&s->http_host, s->host);
 	if (s->https_port != 0 && s->https_host == NULL)
 		replace(&s->https_host, s->host);
+	apply_auth(cfg_getsec(cfg, "authorization"), &s->auth);
+	apply_tls(cfg_getsec(cfg, "tls"), &s->tls);
 	s->cfg = cfg;
 }
 
-/* What this natsd does not do yet */
-
-static bool
-auth_set(cfg_t *cfg)
-{
-	cfg_t	*auth = cfg_getsec(cfg, "authorization");
-
-	return cfg_getstr(auth, "user") != NULL ||
-	    cfg_getstr(auth, "password") != NULL ||
-	    cfg_getstr(auth, "token") != NULL || cfg_size(auth, "users") > 0;
-}
+/* What this natsd does not do yet, or cannot do as configured */
 
 int
 conf_unsupported(const struct settings *s, char *err, size_t errlen)
 {
-	cfg_t	*cfg = s->cfg;
-
-	if (cfg == NULL)
-		return 0;
-	if (auth_set(cfg)) {
-		snprintf(err, errlen, "authorization is not supported yet by "
-		    "this natsd; refusing to run without it");
-		return -1;
-	}
-	if (sec_set(cfg_getsec(cfg, "tls"))) {
-		snprintf(err, errlen, "tls is not supported yet by this natsd; "
-		    "refusing to run without it");
-		return -1;
-	}
 	/* HTTPS monitoring serves the tls block's certificate (as nats-server). */
-	if (s->https_port != 0) {
+	if (s->https_port != 0 && !settings_tls_enabled(s)) {
 		snprintf(err, errlen, "https_port needs a tls block with "
 		    "cert_file and key_file");
 		return -1;

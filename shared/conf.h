@@ -71,9 +71,9 @@ int	 conf_check(cfg_t *, char *err, size_t errlen);
 void	 conf_apply(cfg_t *, struct settings *s);
 
 /*
- * Features a configuration may ask for that this natsd does not have yet.
- * conf_unsupported(): security that must not be silently dropped
- * (authorization, tls): -1 with the reason, and natsd refuses to run.
+ * Features a configuration may ask for that this natsd cannot serve.
+ * conf_unsupported(): what must not be silently dropped (https_port
+ * without TLS material): -1 with the reason, and natsd refuses to run.
  * conf_unserved(): things natsd starts without (cluster, monitoring),
  * each reported through warn ("%s" format).
  */

@@ -42,6 +42,7 @@ close_reason_text(enum close_reason r)
 	case CLOSE_AUTH_TIMEOUT:	return "Authentication Timeout";
 	case CLOSE_AUTH_VIOLATION:	return "Authentication Failure";
 	case CLOSE_PARSE_ERROR:		return "Parse Error";
+	case CLOSE_TLS_HANDSHAKE:	return "TLS Handshake Failure";
 	}
 	return "Unknown";
 }

@@ -50,6 +50,7 @@ enum close_reason {
 	CLOSE_AUTH_TIMEOUT,	/* "Authentication Timeout" */
 	CLOSE_AUTH_VIOLATION,	/* "Authentication Failure" */
 	CLOSE_PARSE_ERROR,	/* "Parse Error" */
+	CLOSE_TLS_HANDSHAKE,	/* "TLS Handshake Failure" */
 };
 
 /*

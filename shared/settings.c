@@ -27,6 +27,8 @@ settings_defaults(struct settings *s)
 	s->ping_interval_ms = DEFAULT_PING_INTERVAL_MS;
 	s->ping_max = DEFAULT_PING_MAX;
 	s->write_deadline_ms = DEFAULT_WRITE_DEADLINE_MS;
+	s->auth.timeout_ms = DEFAULT_AUTH_TIMEOUT_MS;
+	s->tls.timeout_ms = DEFAULT_TLS_TIMEOUT_MS;
 }
 
 /*
@@ -73,6 +75,86 @@ static const struct field fields[] = {
 
 #define AT(s, f, type)	((type *)(void *)((char *)(s) + (f)->off))
 
+bool
+settings_auth_required(const struct settings *s)
+{
+	const struct auth_settings *a = &s->auth;
+
+	return a->user != NULL || a->password != NULL || a->token != NULL ||
+	    a->nusers > 0;
+}
+
+bool
+settings_tls_enabled(const struct settings *s)
+{
+	return s->tls.cert_file != NULL;
+}
+
+static void
+perm_list_free(struct perm_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->rules[i].subject);
+		free(l->rules[i].queue);
+	}
+	free(l->rules);
+	l->rules = NULL;
+	l->n = 0;
+}
+
+void
+permissions_free(struct permissions *p)
+{
+	if (p == NULL)
+		return;
+	perm_list_free(&p->pub.allow);
+	perm_list_free(&p->pub.deny);
+	perm_list_free(&p->sub.allow);
+	perm_list_free(&p->sub.deny);
+	free(p);
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+settings_auth_free(struct auth_settings *a)
+{
+	size_t i;
+
+	free(a->user);
+	free(a->password);
+	free(a->token);
+	for (i = 0; i < a->nusers; i++) {
+		free(a->users[i].user);
+		free(a->users[i].password);
+		permissions_free(a->users[i].perms);
+	}
+	free(a->users);
+	permissions_free(a->default_perms);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+settings_tls_free(struct tls_settings *t)
+{
+	free(t->cert_file);
+	free(t->key_file);
+	free(t->ca_file);
+	strv_free(t->cipher_suites, t->ncipher_suites);
+	strv_free(t->curve_preferences, t->ncurve_preferences);
+	memset(t, 0, sizeof(*t));
+}
+
 void
 settings_free(struct settings *s)
 {
@@ -81,8 +163,220 @@ settings_free(struct settings *s)
 	for (i = 0; i < NFIELDS; i++)
 		if (fields[i].type == F_STR)
 			free(*AT(s, &fields[i], char *));
+	settings_auth_free(&s->auth);
+	settings_tls_free(&s->tls);
 	conf_cfg_free(s->cfg);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * The security blocks in JSON, for the reload hand-over.  Building
+ * returns NULL on allocation failure; json_*_set_new() takes the
+ * reference even then, so a NULL child just fails its parent.
+ */
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+strv_to_json(char *const *v, size_t n)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+perm_list_to_json(const struct perm_list *l)
+{
+	json_t	*a;
+	size_t	 i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < l->n; i++)
+		if (json_array_append_new(a, json_pack("[so]",
+		    l->rules[i].subject, jstr(l->rules[i].queue))) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+perms_to_json(const struct permissions *p)
+{
+	if (p == NULL)
+		return json_null();
+	return json_pack("{s{soso}s{soso}}",
+	    "pub", "allow", perm_list_to_json(&p->pub.allow),
+	    "deny", perm_list_to_json(&p->pub.deny),
+	    "sub", "allow", perm_list_to_json(&p->sub.allow),
+	    "deny", perm_list_to_json(&p->sub.deny));
+}
+
+static json_t *
+auth_to_json(const struct auth_settings *a)
+{
+	json_t	*users, *o;
+	size_t	 i;
+
+	if ((users = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < a->nusers; i++)
+		if (json_array_append_new(users, json_pack("{sssoso}",
+		    "user", a->users[i].user,
+		    "password", jstr(a->users[i].password),
+		    "perms", perms_to_json(a->users[i].perms))) == -1) {
+			json_decref(users);
+			return NULL;
+		}
+	o = json_pack("{sosososIsoso}", "user", jstr(a->user),
+	    "password", jstr(a->password), "token", jstr(a->token),
+	    "timeout_ms", (json_int_t)a->timeout_ms, "users", users,
+	    "default_perms", perms_to_json(a->default_perms));
+	return o;
+}
+
+static json_t *
+tls_to_json(const struct tls_settings *t)
+{
+	return json_pack("{sosososbsbsIsoso}", "cert_file", jstr(t->cert_file),
+	    "key_file", jstr(t->key_file), "ca_file", jstr(t->ca_file),
+	    "verify", t->verify, "verify_and_map", t->verify_and_map,
+	    "timeout_ms", (json_int_t)t->timeout_ms,
+	    "cipher_suites", strv_to_json(t->cipher_suites, t->ncipher_suites),
+	    "curve_preferences", strv_to_json(t->curve_preferences,
+	    t->ncurve_preferences));
+}
+
+static int
+jdup(json_t *v, char **dst)
+{
+	*dst = NULL;
+	if (!json_is_string(v))
+		return 0;
+	return (*dst = strdup(json_string_value(v))) == NULL ? -1 : 0;
+}
+
+static int
+strv_from_json(json_t *a, char ***v, size_t *n)
+{
+	size_t i;
+
+	*v = NULL;
+	*n = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return 0;
+	if ((*v = calloc(json_array_size(a), sizeof(**v))) == NULL)
+		return -1;
+	for (i = 0; i < json_array_size(a); i++) {
+		if (jdup(json_array_get(a, i), &(*v)[i]) == -1)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+perm_list_from_json(json_t *a, struct perm_list *l)
+{
+	json_t	*r;
+	size_t	 i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return 0;
+	if ((l->rules = calloc(json_array_size(a), sizeof(*l->rules))) == NULL)
+		return -1;
+	json_array_foreach(a, i, r) {
+		if (jdup(json_array_get(r, 0), &l->rules[i].subject) == -1 ||
+		    jdup(json_array_get(r, 1), &l->rules[i].queue) == -1)
+			return -1;
+		l->n++;
+		if (l->rules[i].subject == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+perms_from_json(json_t *o, struct permissions **pp)
+{
+	struct permissions *p;
+
+	*pp = NULL;
+	if (!json_is_object(o))
+		return 0;
+	if ((p = *pp = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	if (perm_list_from_json(json_object_get(json_object_get(o, "pub"),
+	    "allow"), &p->pub.allow) == -1 ||
+	    perm_list_from_json(json_object_get(json_object_get(o, "pub"),
+	    "deny"), &p->pub.deny) == -1 ||
+	    perm_list_from_json(json_object_get(json_object_get(o, "sub"),
+	    "allow"), &p->sub.allow) == -1 ||
+	    perm_list_from_json(json_object_get(json_object_get(o, "sub"),
+	    "deny"), &p->sub.deny) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+auth_from_json(json_t *o, struct auth_settings *a)
+{
+	json_t	*users, *u;
+	size_t	 i;
+
+	if (jdup(json_object_get(o, "user"), &a->user) == -1 ||
+	    jdup(json_object_get(o, "password"), &a->password) == -1 ||
+	    jdup(json_object_get(o, "token"), &a->token) == -1 ||
+	    perms_from_json(json_object_get(o, "default_perms"),
+	    &a->default_perms) == -1)
+		return -1;
+	a->timeout_ms = json_integer_value(json_object_get(o, "timeout_ms"));
+	users = json_object_get(o, "users");
+	if (!json_is_array(users) || json_array_size(users) == 0)
+		return 0;
+	if ((a->users = calloc(json_array_size(users), sizeof(*a->users))) ==
+	    NULL)
+		return -1;
+	json_array_foreach(users, i, u) {
+		a->nusers++;
+		if (jdup(json_object_get(u, "user"), &a->users[i].user) == -1 ||
+		    jdup(json_object_get(u, "password"),
+		    &a->users[i].password) == -1 ||
+		    perms_from_json(json_object_get(u, "perms"),
+		    &a->users[i].perms) == -1 || a->users[i].user == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+tls_from_json(json_t *o, struct tls_settings *t)
+{
+	if (jdup(json_object_get(o, "cert_file"), &t->cert_file) == -1 ||
+	    jdup(json_object_get(o, "key_file"), &t->key_file) == -1 ||
+	    jdup(json_object_get(o, "ca_file"), &t->ca_file) == -1 ||
+	    strv_from_json(json_object_get(o, "cipher_suites"),
+	    &t->cipher_suites, &t->ncipher_suites) == -1 ||
+	    strv_from_json(json_object_get(o, "curve_preferences"),
+	    &t->curve_preferences, &t->ncurve_preferences) == -1)
+		return -1;
+	t->verify = json_is_true(json_object_get(o, "verify"));
+	t->verify_and_map = json_is_true(json_object_get(o, "verify_and_map"));
+	t->timeout_ms = json_integer_value(json_object_get(o, "timeout_ms"));
+	return 0;
 }
 
 char *
@@ -124,6 +418,11 @@ settings_to_json(const struct settings *s)
 			return NULL;
 		}
 	}
+	if (json_object_set_new(o, "auth", auth_to_json(&s->auth)) == -1 ||
+	    json_object_set_new(o, "tls", tls_to_json(&s->tls)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
 	out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return out;
@@ -164,6 +463,9 @@ settings_from_json(const char *text, size_t len, struct settings *s)
 			break;
 		}
 	}
+	if (auth_from_json(json_object_get(o, "auth"), &s->auth) == -1 ||
+	    tls_from_json(json_object_get(o, "tls"), &s->tls) == -1)
+		goto fail;
 	json_decref(o);
 	return 0;
 fail:

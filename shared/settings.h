@@ -114,6 +114,8 @@ void	settings_defaults(struct settings *);
 bool	settings_auth_required(const struct settings *);
 bool	settings_tls_enabled(const struct settings *);
 void	permissions_free(struct permissions *);
+void	settings_auth_free(struct auth_settings *);
+void	settings_tls_free(struct tls_settings *);
 void	settings_free(struct settings *);
 /* For handing settings to the children on reload (malloc'd JSON). */
 char	*settings_to_json(const struct settings *);

@@ -28,12 +28,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "bcrypt.h"
 #include "client.h"
+#include "client_auth.h"
 #include "deliver.h"
 #include "log.h"
 #include "peer.h"
 #include "stats.h"
+#include "perm.h"
 #include "subject.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -51,6 +58,9 @@ struct client_list	 clients = LIST_HEAD_INITIALIZER(clients);
 struct client_tailq	 dirty_clients = TAILQ_HEAD_INITIALIZER(dirty_clients);
 static struct client_tailq closing_clients =
     TAILQ_HEAD_INITIALIZER(closing_clients);
+/* TLS clients whose decrypted input epoll cannot see (SSL_has_pending). */
+static struct client_tailq again_clients =
+    TAILQ_HEAD_INITIALIZER(again_clients);
 
 static int
 csub_cmp(struct csub *a, struct csub *b)
@@ -62,6 +72,9 @@ csub_cmp(struct csub *a, struct csub *b)
 
 RB_GENERATE_STATIC(csub_tree, csub, entry, csub_cmp)
 
+static void	client_arm_write(struct client *, bool);
+static void	client_resume_input(struct client *);
+
 static size_t
 high_mark(void)
 {
@@ -70,11 +83,7 @@ high_mark(void)
 	return m > 4 * 1024 * 1024 ? 4 * 1024 * 1024 : m;
 }
 
-static void
-client_log(const struct client *c, const char *lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 client_log(const struct client *c, const char *lvl, const char *fmt, ...)
 {
 	char	msg[512];
@@ -380,11 +389,23 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	atomic_store(&wk.self->nclients, wk.nclients);
 	atomic_fetch_add(&wk.self->stats.connections, 1);
 	atomic_fetch_add(&wk.self->stats.total_connections, 1);
+	if (wk.tls_ctx != NULL) {
+		/* INFO goes out in the clear, then the client starts TLS. */
+		if ((c->ssl = SSL_new(wk.tls_ctx)) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1)
+			fatal("SSL_new");
+		SSL_set_accept_state(c->ssl);
+		c->flags |= CF_TLS_HANDSHAKE;
+		c->deadline = wk.now + wk.s->tls.timeout_ms;
+	} else if (settings_auth_required(wk.s))
+		c->deadline = wk.now + wk.s->auth.timeout_ms;
 	worker_epoll_mod(fd, c, EPOLLIN);
 	/* A full table (max_connections raised by a reload) only hides it from /connz. */
 	c->slot = conntab_alloc(mesh_conntab(wk.mesh, wk.slot));
 	client_publish(c);
 	client_log(c, "D", "Client connection created");
+	if (c->ssl != NULL)
+		client_log(c, "D", "Starting TLS client connection handshake");
 	if (server_connections() > (uint64_t)wk.s->max_connections) {
 		client_send_info(c);
 		client_err(c, proto_err_text[ERR_MAX_CONNECTIONS]);
@@ -395,7 +416,7 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	return c;
 }
 
-static void
+void
 client_ok(struct client *c)
 {
 	if (c->flags & CF_VERBOSE)
@@ -479,15 +500,32 @@ client_connect(struct client *c, const struct proto_frame *f)
 		client_close(c, CLOSE_PARSE_ERROR);
 		return;
 	}
-	json_decref(o);
 	if ((c->flags & CF_NO_RESPONDERS) && !(c->flags & CF_HEADERS)) {
+		json_decref(o);
 		client_protocol_error(c, proto_err_text[ERR_NO_RESPONDERS_HEADERS],
 		    CLOSE_PROTOCOL);
 		return;
 	}
+	if (settings_auth_required(wk.s)) {
+		enum auth_result r = client_auth_connect(c, o);
+
+		json_decref(o);
+		if (r != AUTH_OK)
+			return;
+	} else
+		json_decref(o);
+	client_connect_finish(c);
+}
+
+void
+client_connect_finish(struct client *c)
+{
+	c->deadline = 0;
 	c->flags |= CF_CONNECTED;
 	client_publish(c);
 	client_ok(c);
+	client_events(c);
+	client_resume_input(c);
 }
 
 static struct csub *
@@ -512,6 +550,9 @@ client_sub(struct client *c, const struct proto_frame *f)
 		client_err(c, proto_err_text[ERR_INVALID_SUBJECT]);
 		return;
 	}
+	if (!client_may_subscribe(c, f->subject.p, sl, f->queue.p, ql,
+	    f->sid.p, f->sid.len))
+		return;
 	if (client_find_sub(c, f->sid.p, f->sid.len) != NULL) {
 		/* nats-server ignores a SUB reusing a live sid. */
 		client_ok(c);
@@ -536,6 +577,8 @@ client_sub(struct client *c, const struct proto_frame *f)
 	cs->s.owner = c;
 	cs->s.kind = SUB_CLIENT;
 	cs->s.weight = 1;
+	cs->deliver_check = c->perms != NULL &&
+	    perm_needs_deliver_check(c->perms, cs->s.subject, sl);
 	if (sublist_insert(wk.sl, &cs->s) == -1) {
 		free(cs);
 		client_err(c, proto_err_text[ERR_INVALID_SUBJECT]);
@@ -560,6 +603,33 @@ client_sub_remove(struct client *c, struct csub *cs)
 	c->nsubs--;
 	atomic_fetch_sub(&wk.self->stats.subscriptions, 1);
 	free(cs);
+}
+
+void
+client_recheck_subs(struct client *c)
+{
+	struct csub	*cs, *next;
+	char		 msg[640];
+
+	RB_FOREACH_SAFE(cs, csub_tree, &c->subs, next) {
+		if (c->perms == NULL || perm_can_subscribe(c->perms,
+		    cs->s.subject, cs->s.subject_len, cs->s.queue,
+		    cs->s.queue_len)) {
+			cs->deliver_check = c->perms != NULL &&
+			    perm_needs_deliver_check(c->perms, cs->s.subject,
+			    cs->s.subject_len);
+			continue;
+		}
+		/* As nats-server: the subscription goes, the client is told. */
+		snprintf(msg, sizeof(msg), "Permissions Violation for "
+		    "Subscription to \"%.*s\"", (int)(cs->s.subject_len > 256 ?
+		    256 : cs->s.subject_len), cs->s.subject);
+		client_err(c, msg);
+		client_log(c, "I", "Removed subscription \"%s\" (sid %.*s) not "
+		    "allowed after reload", cs->s.subject, (int)cs->sid_len,
+		    cs->sid);
+		client_sub_remove(c, cs);
+	}
 }
 
 void
@@ -613,6 +683,8 @@ client_pub(struct client *c, const struct proto_frame *f)
 	if (log_trace_on)
 		client_log(c, "T", "<<- [%s %.*s %zu]", proto_op_name(f->op),
 		    (int)f->subject.len, f->subject.p, f->total_len);
+	if (!client_may_publish(c, f->subject.p, f->subject.len))
+		return false;
 	/* The +OK goes before any MSG this publish causes on the same connection. */
 	client_ok(c);
 	return deliver_publish(c, f);
@@ -631,6 +703,13 @@ client_dispatch(struct client *c, const struct proto_frame *f)
 		    c->port, (unsigned long long)c->cid, red);
 	} else if (log_trace_on && f->op != OP_PUB && f->op != OP_HPUB)
 		client_log(c, "T", "<<- [%s]", proto_op_name(f->op));
+	if (!(c->flags & CF_AUTHED) && f->op != OP_CONNECT &&
+	    settings_auth_required(wk.s)) {
+		/* nats-server: nothing but CONNECT before authentication. */
+		client_log(c, "E", "authentication error");
+		client_auth_violation(c);
+		return false;
+	}
 	switch (f->op) {
 	case OP_CONNECT:
 		client_connect(c, f);
@@ -680,7 +759,8 @@ client_parse(struct client *c, const char *buf, size_t len, size_t *need,
 	int			 r;
 
 	*need = 0;
-	while (off < len && !(c->flags & (CF_DEAD | CF_CLOSING))) {
+	while (off < len &&
+	    !(c->flags & (CF_DEAD | CF_CLOSING | CF_AUTH_WAIT))) {
 		r = proto_parse(&wk.limits, buf + off, len - off, &f, &used,
 		    need);
 		if (r == PROTO_MORE)
@@ -735,43 +815,13 @@ client_stash(struct client *c, const char *src, size_t n, size_t need)
 	c->stash_len = n;
 }
 
-void
-client_read(struct client *c)
+/* Parse buf[0..len) (in rbuf, or the stash when big) and keep what is left. */
+static void
+client_consume(struct client *c, char *buf, size_t len, bool big)
 {
-	char	*buf;
-	size_t	 len, off, need = 0;
-	ssize_t	 n;
-	bool	 big, pause = false;
+	size_t	off, need = 0;
+	bool	pause = false;
 
-	if (c->flags & (CF_DEAD | CF_CLOSING))
-		return;
-	big = c->stash_len > 0 && c->stash_cap > wk.rbuf_size;
-	if (big) {
-		/* The rest of a large frame goes straight to its stash. */
-		n = read(c->fd, c->stash + c->stash_len,
-		    c->stash_cap - c->stash_len);
-		buf = c->stash;
-		len = c->stash_len + (n > 0 ? (size_t)n : 0);
-	} else {
-		if (c->stash_len > 0)
-			memcpy(wk.rbuf, c->stash, c->stash_len);
-		n = read(c->fd, wk.rbuf + c->stash_len,
-		    wk.rbuf_size - c->stash_len);
-		buf = wk.rbuf;
-		len = c->stash_len + (n > 0 ? (size_t)n : 0);
-	}
-	if (n == 0) {
-		client_close(c, CLOSE_CLIENT);
-		return;
-	}
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		client_log(c, "D", "read error: %s", strerror(errno));
-		client_close(c, CLOSE_READ_ERROR);
-		return;
-	}
-	c->last_read = wk.now;
 	off = client_parse(c, buf, len, &need, &pause);
 	if (c->flags & (CF_DEAD | CF_CLOSING))
 		return;
@@ -794,6 +844,198 @@ client_read(struct client *c)
 		client_pause(c);
 }
 
+static void
+client_resume_input(struct client *c)
+{
+	bool big;
+
+	if (c->stash_len == 0 || (c->flags & (CF_DEAD | CF_CLOSING |
+	    CF_AUTH_WAIT)))
+		return;
+	big = c->stash_cap > wk.rbuf_size;
+	if (big) {
+		client_consume(c, c->stash, c->stash_len, true);
+		return;
+	}
+	memcpy(wk.rbuf, c->stash, c->stash_len);
+	client_consume(c, wk.rbuf, c->stash_len, false);
+}
+
+static void
+client_read_again_add(struct client *c)
+{
+	if (c->flags & (CF_READ_AGAIN | CF_DEAD))
+		return;
+	c->flags |= CF_READ_AGAIN;
+	TAILQ_INSERT_TAIL(&again_clients, c, again_entry);
+}
+
+/*
+ * Drive the TLS handshake; true once it is done.  What the client sent
+ * in the clear before (our INFO) has been written already: the client
+ * starts TLS only after reading it.
+ */
+static bool
+client_handshake(struct client *c)
+{
+	char	err[256];
+	int	r;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		c->flags &= ~CF_TLS_HANDSHAKE;
+		c->deadline = settings_auth_required(wk.s) ?
+		    wk.now + wk.s->auth.timeout_ms : 0;
+		client_log(c, "D", "TLS handshake complete");
+		client_log(c, "D", "TLS version %s, cipher suite %s",
+		    tls_version_text(c->ssl), tls_cipher_text(c->ssl));
+		client_events(c);
+		return true;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return false;
+	case SSL_ERROR_WANT_WRITE:
+		client_arm_write(c, true);
+		return false;
+	case SSL_ERROR_ZERO_RETURN:
+		client_log(c, "D", "TLS handshake error: EOF");
+		client_close(c, CLOSE_TLS_HANDSHAKE);
+		return false;
+	case SSL_ERROR_SYSCALL:
+		/* A peer hanging up mid-handshake, as nats-server logs it. */
+		if (ERR_peek_error() == 0) {
+			/* A client gone mid-handshake is not the server's error. */
+			client_log(c, errno == 0 || errno == ECONNRESET ? "D" :
+			    "E", "TLS handshake error: %s", errno == 0 ? "EOF" :
+			    strerror(errno));
+			client_close(c, CLOSE_TLS_HANDSHAKE);
+			return false;
+		}
+		/* FALLTHROUGH */
+	default:
+		tls_error_text(err, sizeof(err));
+		client_log(c, "E", "TLS handshake error: %s", err);
+		client_close(c, CLOSE_TLS_HANDSHAKE);
+		return false;
+	}
+}
+
+/* read(2), or SSL_read once TLS is up; -1 with errno EAGAIN to wait. */
+static ssize_t
+client_recv(struct client *c, char *buf, size_t len)
+{
+	char	err[256];
+	int	r;
+
+	if (c->ssl == NULL)
+		return read(c->fd, buf, len);
+	ERR_clear_error();
+	if ((r = SSL_read(c->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
+	    len))) > 0)
+		return r;
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		client_arm_write(c, true);
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			return 0;	/* EOF without close_notify */
+		return -1;
+	default:
+		tls_error_text(err, sizeof(err));
+		client_log(c, "D", "TLS read error: %s", err);
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+void
+client_read(struct client *c)
+{
+	char	*buf;
+	size_t	 len;
+	ssize_t	 n;
+	bool	 big;
+
+	if (c->flags & (CF_DEAD | CF_CLOSING | CF_AUTH_WAIT))
+		return;
+	if ((c->flags & CF_TLS_HANDSHAKE) && !client_handshake(c))
+		return;
+	big = c->stash_len > 0 && c->stash_cap > wk.rbuf_size;
+	if (big) {
+		/* The rest of a large frame goes straight to its stash. */
+		n = client_recv(c, c->stash + c->stash_len,
+		    c->stash_cap - c->stash_len);
+		buf = c->stash;
+		len = c->stash_len + (n > 0 ? (size_t)n : 0);
+	} else {
+		if (c->stash_len > 0)
+			memcpy(wk.rbuf, c->stash, c->stash_len);
+		n = client_recv(c, wk.rbuf + c->stash_len,
+		    wk.rbuf_size - c->stash_len);
+		buf = wk.rbuf;
+		len = c->stash_len + (n > 0 ? (size_t)n : 0);
+	}
+	if (n == 0) {
+		client_close(c, CLOSE_CLIENT);
+		return;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		client_log(c, "D", "read error: %s", strerror(errno));
+		client_close(c, CLOSE_READ_ERROR);
+		return;
+	}
+	c->last_read = wk.now;
+	client_consume(c, buf, len, big);
+	/* TLS may hold decrypted bytes that no epoll event will announce. */
+	if (c->ssl != NULL && SSL_has_pending(c->ssl))
+		client_read_again_add(c);
+}
+
+bool
+client_read_again(void)
+{
+	struct client_tailq	 list = TAILQ_HEAD_INITIALIZER(list);
+	struct client		*c;
+
+	if (TAILQ_EMPTY(&again_clients))
+		return false;
+	TAILQ_CONCAT(&list, &again_clients, again_entry);
+	while ((c = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, c, again_entry);
+		c->flags &= ~CF_READ_AGAIN;
+		if (c->flags & (CF_PAUSED | CF_AUTH_WAIT))
+			continue;	/* client_events() puts it back */
+		client_read(c);
+	}
+	return !TAILQ_EMPTY(&again_clients);
+}
+
+void
+client_events(struct client *c)
+{
+	uint32_t ev = 0;
+
+	if (c->flags & CF_DEAD)
+		return;
+	if (!(c->flags & (CF_PAUSED | CF_AUTH_WAIT)))
+		ev |= EPOLLIN;
+	if (c->flags & CF_WANT_WRITE)
+		ev |= EPOLLOUT;
+	worker_epoll_mod(c->fd, c, ev);
+	if ((ev & EPOLLIN) && c->ssl != NULL && SSL_has_pending(c->ssl))
+		client_read_again_add(c);
+}
+
 void
 client_pause(struct client *c)
 {
@@ -802,7 +1044,7 @@ client_pause(struct client *c)
 	c->flags |= CF_PAUSED;
 	wk.npaused++;
 	c->paused_until = wk.now + PAUSE_MAX_MS;
-	worker_epoll_mod(c->fd, c, (c->flags & CF_WANT_WRITE) ? EPOLLOUT : 0);
+	client_events(c);
 }
 
 void
@@ -812,8 +1054,7 @@ client_resume(struct client *c)
 		return;
 	c->flags &= ~CF_PAUSED;
 	wk.npaused--;
-	worker_epoll_mod(c->fd, c,
-	    EPOLLIN | ((c->flags & CF_WANT_WRITE) ? EPOLLOUT : 0));
+	client_events(c);
 }
 
 static void
@@ -832,6 +1073,35 @@ client_resume_due(void)
 			client_resume(c);
 }
 
+/* write(2), or SSL_write once TLS is up; -1 with errno EAGAIN to wait. */
+static ssize_t
+client_send(struct client *c, const char *buf, size_t len)
+{
+	char	err[256];
+	int	r;
+
+	/* INFO (and a refusal) go out in the clear, before the handshake. */
+	if (c->ssl == NULL || (c->flags & CF_TLS_HANDSHAKE))
+		return write(c->fd, buf, len);
+	ERR_clear_error();
+	if ((r = SSL_write(c->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
+	    len))) > 0)
+		return r;
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		return -1;
+	default:
+		tls_error_text(err, sizeof(err));
+		client_log(c, "D", "TLS write error: %s", err);
+		errno = EPROTO;
+		return -1;
+	}
+}
+
 /* One write attempt; false if the client is gone. */
 static bool
 client_write(struct client *c)
@@ -839,7 +1109,7 @@ client_write(struct client *c)
 	ssize_t n;
 
 	while (c->out_len > c->out_off) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		n = client_send(c, c->out + c->out_off, c->out_len - c->out_off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -868,18 +1138,13 @@ client_write(struct client *c)
 static void
 client_arm_write(struct client *c, bool on)
 {
-	uint32_t ev;
-
 	if (on == !!(c->flags & CF_WANT_WRITE))
 		return;
 	if (on)
 		c->flags |= CF_WANT_WRITE;
 	else
 		c->flags &= ~CF_WANT_WRITE;
-	ev = (c->flags & CF_PAUSED) ? 0 : EPOLLIN;
-	if (on)
-		ev |= EPOLLOUT;
-	worker_epoll_mod(c->fd, c, ev);
+	client_events(c);
 }
 
 void
@@ -887,6 +1152,13 @@ client_write_ready(struct client *c)
 {
 	if (c->flags & CF_DEAD)
 		return;
+	/* The handshake wanted to write; or a TLS read did (renegotiation). */
+	if ((c->flags & CF_TLS_HANDSHAKE) && c->out_len == c->out_off) {
+		client_arm_write(c, false);
+		if (client_handshake(c))
+			client_read(c);
+		return;
+	}
 	if (!client_write(c))
 		return;
 	if (c->out_len == c->out_off)
@@ -930,6 +1202,9 @@ client_free(struct client *c)
 
 	RB_FOREACH_SAFE(cs, csub_tree, &c->subs, next)
 		client_sub_remove(c, cs);
+	client_auth_free(c);
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
 	free(c->stash);
 	free(c->out);
 	free(c->name);
@@ -947,8 +1222,12 @@ client_reap(void)
 		TAILQ_REMOVE(&closing_clients, c, close_entry);
 		/* Best effort: the -ERR that explains the close. */
 		if (c->out_len > c->out_off)
-			(void)!write(c->fd, c->out + c->out_off,
+			(void)client_send(c, c->out + c->out_off,
 			    c->out_len - c->out_off);
+		if (c->ssl != NULL && !(c->flags & CF_TLS_HANDSHAKE))
+			(void)SSL_shutdown(c->ssl);
+		if (c->flags & CF_READ_AGAIN)
+			TAILQ_REMOVE(&again_clients, c, again_entry);
 		client_log(c, "D", "%s", close_reason_text(c->close_reason));
 		if (c->flags & CF_DIRTY)
 			TAILQ_REMOVE(&dirty_clients, c, dirty_entry);
@@ -978,6 +1257,20 @@ client_tick(void)
 		if (c->flags & CF_DEAD)
 			continue;
 		client_publish(c);
+		if (c->deadline != 0 && wk.now >= c->deadline &&
+		    !(c->flags & CF_AUTH_WAIT)) {
+			if (c->flags & CF_TLS_HANDSHAKE) {
+				client_log(c, "E", "TLS handshake timeout");
+				c->out_off = c->out_len;
+				client_close(c, CLOSE_TLS_HANDSHAKE);
+			} else {
+				client_err(c, proto_err_text[ERR_AUTH_TIMEOUT]);
+				client_log(c, "E", "%s",
+				    proto_err_text[ERR_AUTH_TIMEOUT]);
+				client_close(c, CLOSE_AUTH_TIMEOUT);
+			}
+			continue;
+		}
 		if (c->out_len > c->out_off &&
 		    wk.now - c->last_write > wk.s->write_deadline_ms) {
 			client_log(c, "I", "Slow Consumer Detected: WriteDeadline "

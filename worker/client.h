@@ -23,6 +23,7 @@ struct csub {
 	size_t			 sid_len;
 	uint64_t		 max;		/* auto-unsubscribe after; 0: never */
 	uint64_t		 delivered;
+	bool			 deliver_check;	/* a deny rule overlaps its wildcards */
 	char			 buf[];		/* subject, queue, sid */
 };
 
@@ -41,7 +42,16 @@ enum client_flags {
 	CF_PAUSED	= 1 << 9,	/* not reading: downstream backed up */
 	CF_WANT_WRITE	= 1 << 10,	/* EPOLLOUT armed */
 	CF_CONGESTED	= 1 << 11,	/* outbound over the high mark */
+	CF_TLS_HANDSHAKE = 1 << 12,	/* INFO sent, TLS handshake under way */
+	CF_AUTH_WAIT	= 1 << 13,	/* not reading: a bcrypt check runs */
+	CF_AUTHED	= 1 << 14,	/* credentials accepted */
+	CF_READ_AGAIN	= 1 << 15,	/* on the read-again list */
 };
+
+struct auth_offer;
+struct permissions;
+struct perm_cache;
+typedef struct ssl_st SSL;
 
 struct client {
 	int			 fd;
@@ -73,6 +83,15 @@ struct client {
 	int64_t			 start;
 	int64_t			 start_wall;	/* ns since the epoch, for /connz */
 	struct conn_slot	*slot;		/* our row in the connection table */
+	/* security */
+	SSL			*ssl;		/* NULL: plain connection */
+	int64_t			 deadline;	/* TLS handshake, then CONNECT; 0: none */
+	char			*user;		/* authenticated as; NULL: no user */
+	const struct permissions *perms;	/* in wk.s; NULL: everything */
+	struct perm_cache	*pcache;
+	uint64_t		 bcrypt_ticket;	/* 0: no check running */
+	struct auth_offer	*offer;		/* CONNECT's credentials, while checked */
+	TAILQ_ENTRY(client)	 again_entry;
 	TAILQ_ENTRY(client)	 dirty_entry;
 	TAILQ_ENTRY(client)	 close_entry;
 	LIST_ENTRY(client)	 entry;
@@ -105,5 +124,16 @@ void		 client_tick(void);
 /* Refresh the client's row in the shared connection table (/connz). */
 void		 client_publish(struct client *);
 void		 client_shutdown_all(void);
+/* Read clients whose TLS layer holds data epoll cannot see; true if any. */
+bool		 client_read_again(void);
+void		 client_log(const struct client *, const char *lvl,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void		 client_ok(struct client *);
+/* Reading on or off as the flags say (paused, waiting for bcrypt). */
+void		 client_events(struct client *);
+/* Credentials accepted after a wait: finish CONNECT, read on. */
+void		 client_connect_finish(struct client *);
+/* Permissions changed: drop subscriptions no longer allowed. */
+void		 client_recheck_subs(struct client *);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "client_auth.h"
 #include "deliver.h"
 #include "log.h"
 #include "peer.h"
@@ -56,6 +57,8 @@ deliver_local(struct csub *cs, const char *subject, size_t slen,
 	if (c->flags & (CF_DEAD | CF_CLOSING))
 		return;
 	if (cs->max != 0 && cs->delivered >= cs->max)
+		return;
+	if (cs->deliver_check && !client_may_receive(c, subject, slen))
 		return;
 	client_send_msg(c, cs, subject, slen, reply, rlen, payload, hdr_len,
 	    total_len);

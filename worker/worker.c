@@ -28,11 +28,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bcrypt.h"
 #include "client.h"
+#include "client_auth.h"
 #include "deliver.h"
 #include "log.h"
 #include "peer.h"
 #include "stats.h"
+#include "tls.h"
 #include "worker.h"
 
 #define RBUF_SIZE	(256 * 1024)
@@ -74,7 +77,37 @@ worker_epoll_mod(int fd, void *ptr, uint32_t events)
 }
 
 /* The markers for the non-client fds in the epoll set. */
-static char mark_listen, mark_wake;
+static char mark_listen, mark_wake, mark_bcrypt;
+
+void
+worker_watch_bcrypt(void)
+{
+	int fd = bcrypt_fd();
+
+	if (fd != -1)
+		worker_epoll_mod(fd, &mark_bcrypt, EPOLLIN);
+}
+
+/*
+ * The clients' TLS context from the settings in force.  The master
+ * checked the material before handing it over; if the files changed in
+ * between, the worker keeps what it had.
+ */
+static void
+tls_ctx_load(void)
+{
+	SSL_CTX	*ctx = NULL;
+	char	 err[512];
+
+	if (settings_tls_enabled(wk.s) &&
+	    (ctx = tls_server_ctx(&wk.s->tls, err, sizeof(err))) == NULL) {
+		log_warnx("%s; keeping the previous TLS configuration", err);
+		return;
+	}
+	/* Connections hold their own reference to the old context. */
+	SSL_CTX_free(wk.tls_ctx);
+	wk.tls_ctx = ctx;
+}
 
 static void
 accept_enable(bool on)
@@ -152,7 +185,7 @@ tell_master(void)
 static void
 worker_reload(void)
 {
-	struct settings	 n;
+	struct settings	 n, old;
 	const char	*blob;
 	size_t		 len;
 	uint32_t	 gen;
@@ -162,8 +195,12 @@ worker_reload(void)
 		return;
 	if (settings_from_json(blob, len, &n) == -1)
 		fatalx("reload %u: the master's settings do not parse", gen);
-	settings_free(wk.s);
+	old = *wk.s;
 	*wk.s = n;
+	tls_ctx_load();
+	/* Clients point into the settings: re-check them before freeing old. */
+	client_auth_reload(&old);
+	settings_free(&old);
 	if (settings_log_init(wk.s) == -1)
 		log_warnx("reload: logging: %s", log_init_error());
 	wk.limits.max_control_line = (size_t)wk.s->max_control_line;
@@ -255,16 +292,26 @@ info_prefix_build(void)
 	char	*s;
 	size_t	 n;
 
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:b, s:I}",
+	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:b}",
 	    "server_id", mesh_server_id(wk.mesh),
 	    "server_name", wk.s->server_name,
 	    "version", NATSD_VERSION,
 	    "proto", NATSD_PROTO,
 	    "host", wk.s->host,
 	    "port", wk.s->port,
-	    "headers", 1,
-	    "max_payload", (json_int_t)wk.s->max_payload);
+	    "headers", 1);
 	if (o == NULL)
+		fatalx("INFO json");
+	/* As nats-server, these appear only when true. */
+	if ((settings_auth_required(wk.s) &&
+	    json_object_set_new(o, "auth_required", json_true()) == -1) ||
+	    (settings_tls_enabled(wk.s) &&
+	    json_object_set_new(o, "tls_required", json_true()) == -1) ||
+	    (settings_tls_enabled(wk.s) &&
+	    (wk.s->tls.verify || wk.s->tls.verify_and_map) &&
+	    json_object_set_new(o, "tls_verify", json_true()) == -1) ||
+	    json_object_set_new(o, "max_payload",
+	    json_integer(wk.s->max_payload)) == -1)
 		fatalx("INFO json");
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -330,6 +377,7 @@ worker_setup(struct settings *s, struct mesh *m, int slot, int lfd)
 	if (epoll_ctl(wk.epfd, EPOLL_CTL_ADD, wk.self->efd, &ev) == -1)
 		fatal("epoll_ctl add eventfd");
 	info_prefix_build();
+	tls_ctx_load();
 
 	/* A predecessor's rows describe connections that died with it. */
 	conntab_reset(mesh_conntab(m, slot));
@@ -427,6 +475,7 @@ worker_stop(void)
 	}
 	atomic_store(&wk.self->alive, 0);
 	client_shutdown_all();
+	bcrypt_shutdown();
 	peer_shutdown();
 	log_debug("stopped");
 }
@@ -486,12 +535,19 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 				accept_clients();
 				continue;
 			}
+			if (ptr == &mark_bcrypt) {
+				bcrypt_ready();
+				worker_watch_bcrypt();
+				continue;
+			}
 			c = ptr;
 			if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 				client_write_ready(c);
 			if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 				client_read(c);
 		}
+		if (client_read_again())
+			busy = true;
 		if (wk.now >= next_tick) {
 			next_tick = wk.now + TICK_MS;
 			log_flush();

@@ -13,10 +13,10 @@
 #include "parser.h"
 #include "sublist.h"
 #include "settings.h"
-#include "settings.h"
 #include "util.h"
 
 struct client;
+typedef struct ssl_ctx_st SSL_CTX;
 
 enum sub_kind {
 	SUB_CLIENT = 1,		/* owner: struct client */
@@ -44,6 +44,7 @@ struct worker {
 	uint32_t		 nclients;
 	uint32_t		 ncongested;	/* clients over the outbound high mark */
 	uint32_t		 npaused;	/* clients not read: downstream backed up */
+	SSL_CTX			*tls_ctx;	/* NULL: plain clients */
 	char			 info_prefix[1024];	/* INFO JSON up to client_id */
 	size_t			 info_prefix_len;
 };
@@ -53,5 +54,7 @@ extern struct worker wk;
 int	worker_main(struct settings *, struct mesh *, int slot, int lfd);
 /* Epoll interest of fd: ptr is the struct client. */
 void	worker_epoll_mod(int fd, void *ptr, uint32_t events);
+/* Poll the bcrypt helper's socket (after it was started or replaced). */
+void	worker_watch_bcrypt(void);
 
 #endif

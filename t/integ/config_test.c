@@ -23,11 +23,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/certs.h"
 #include "../lib/harness.h"
 #include "../tap.h"
 
@@ -214,6 +216,16 @@ test_common_flags(void)
 	ok(run(nov) == 1 && has("takes no value"), "-h takes no value");
 }
 
+static void
+pem_link(const char *dir, const char *target, const char *name)
+{
+	char path[8192];
+
+	snprintf(path, sizeof(path), "%s/configs/certs/%s", dir, name);
+	if (symlink(target, path) == -1)
+		diag("symlink %s: %s", path, strerror(errno));
+}
+
 static int
 seed_cmp(const void *a, const void *b)
 {
@@ -224,7 +236,9 @@ static void
 test_seeds(void)
 {
 	const char	*args[] = { "-t", "-c", NULL, NULL };
-	char		*names[64], path[8192], want[8300];
+	char		*names[64], path[8192], want[8300], cwd[4096];
+	struct certs	*certs;
+	bool		 moved = false;
 	struct dirent	*de;
 	DIR		*d;
 	int		 n = 0, i;
@@ -240,6 +254,24 @@ test_seeds(void)
 	closedir(d);
 	qsort(names, (size_t)n, sizeof(names[0]), seed_cmp);
 	ok(n >= 19, "t/conf holds the seeds' sample configurations (%d)", n);
+	/*
+	 * The TLS samples name ./configs/certs/... as gnatsd's source tree
+	 * has them: give them a tree of freshly made certificates.
+	 */
+	certs = certs_make();
+	ok(certs != NULL, "a test PKI for the TLS samples");
+	if (certs != NULL && getcwd(cwd, sizeof(cwd)) != NULL) {
+		snprintf(path, sizeof(path), "%s/configs", certs->dir);
+		(void)mkdir(path, 0700);
+		snprintf(path, sizeof(path), "%s/configs/certs", certs->dir);
+		(void)mkdir(path, 0700);
+		pem_link(certs->dir, certs->server_cert, "server-cert.pem");
+		pem_link(certs->dir, certs->server_key, "server-key.pem");
+		pem_link(certs->dir, certs->server_cert, "srva-cert.pem");
+		pem_link(certs->dir, certs->server_key, "srva-key.pem");
+		pem_link(certs->dir, certs->ca, "ca.pem");
+		moved = chdir(certs->dir) == 0;
+	}
 	/* The multi-user sample reads ADMIN and REQUESTOR from the env. */
 	setenv("ADMIN", "{ publish: \">\", subscribe: \">\" }", 1);
 	setenv("REQUESTOR", "{ publish: [\"req.foo\", \"req.bar\"], "
@@ -251,6 +283,9 @@ test_seeds(void)
 		args[2] = path;
 		ok(run(args) == 0 && has(want), "natsd -t -c %s", names[i]);
 	}
+	if (moved && chdir(cwd) == -1)
+		ok(0, "back to %s", cwd);
+	certs_free(certs);
 	unsetenv("ADMIN");
 	unsetenv("REQUESTOR");
 	snprintf(path, sizeof(path), "%s/seed-002-multi-user.conf", confdir);
@@ -327,13 +362,14 @@ test_t_flags(void)
 	    "-t with a bad flag value exits 1");
 	ok(run(tls) == 1 && has("tls: cert_file is required"),
 	    "--tls alone needs a certificate");
-	ok(run(tls2) == 0 && has("tls is not supported yet"),
-	    "the TLS flags, one dash, load and warn that natsd will refuse");
+	ok(run(tls2) == 1 && has("a.pem"),
+	    "the TLS flags, one dash, load the certificate and name it when "
+	    "it is missing");
 	ok(run(seedcl) == 0 && has("cluster is not served yet") &&
 	    has("localhost:5248"), "the seeds' cluster command line");
 	ok(run(seedcl2) == 0 && has("cluster is not served yet"),
 	    "and every cluster flag with two dashes and '='");
-	ok(run(auth) == 0 && has("authorization is not supported yet"),
+	ok(run(auth) == 0 && has("the flags are valid"),
 	    "-user and -pass as the seeds write them");
 	ok(run(tok) == 1 && has("cannot have a user/password and a token"),
 	    "--auth with --user is an error");
@@ -624,17 +660,35 @@ refused(const char *what, const char *conf, const char *const *extra,
 	ok(!tcp_probe("127.0.0.1", pn), "%s: and serves nothing", what);
 }
 
+/* A server started with these settings asks clients to authenticate. */
 static void
-test_refusals(void)
+auth_served(const char *what, const char *conf, const char *const *args)
+{
+	struct server_opts	 o = { .workers = 1, .config = conf,
+	    .args = args };
+	struct server		*srv;
+	struct conn		*c;
+
+	if ((srv = server_start(&o)) == NULL) {
+		ok(0, "%s: natsd starts", what);
+		return;
+	}
+	c = conn_open(srv->port);
+	ok(c != NULL && c->info != NULL && json_is_true(json_object_get(c->info,
+	    "auth_required")), "%s: natsd starts and INFO says auth_required",
+	    what);
+	conn_free(c);
+	server_stop(srv);
+	server_free(srv);
+}
+
+static void
+test_security_start(void)
 {
 	const char *up[] = { "--user", "bob", "--pass", "secret", NULL };
 	const char *tok[] = { "-auth", "S3Cr3T0k3n!", NULL };
-	const char *tls[] = { "--tlscert", "a.pem", "--tlskey", "b.pem",
-	    NULL };
-	const char	*auth_why = "natsd: authorization is not supported yet "
-	    "by this natsd; refusing to run without it";
-	const char	*tls_why = "natsd: tls is not supported yet by this "
-	    "natsd; refusing to run without it";
+	const char *tls[] = { "--tlscert", "/nonexistent/a.pem", "--tlskey",
+	    "/nonexistent/b.pem", NULL };
 	char		 path[8192], text[2048];
 	FILE		*fp;
 	size_t		 len;
@@ -644,16 +698,18 @@ test_refusals(void)
 		len = fread(text, 1, sizeof(text) - 1, fp);
 		text[len] = '\0';
 		fclose(fp);
-		refused("the seed's authorization block", text, NULL, auth_why);
+		auth_served("the seed's authorization block", text, NULL);
 	} else
 		ok(0, "read %s", path);
-	refused("--user and --pass", NULL, up, auth_why);
-	refused("-auth", NULL, tok, auth_why);
-	refused("a users list", "authorization { users: [ {user: a, "
-	    "password: b} ] }\n", NULL, auth_why);
-	refused("a tls block", "tls { cert_file: a.pem\nkey_file: b.pem }\n",
-	    NULL, tls_why);
-	refused("--tlscert and --tlskey", NULL, tls, tls_why);
+	auth_served("--user and --pass", NULL, up);
+	auth_served("-auth", NULL, tok);
+	auth_served("a users list", "authorization { users: [ {user: a, "
+	    "password: b} ] }\n", NULL);
+	refused("a tls block with a missing certificate", "tls { cert_file: "
+	    "/nonexistent/a.pem\nkey_file: /nonexistent/b.pem }\n", NULL,
+	    "/nonexistent/a.pem");
+	refused("--tlscert and --tlskey with missing files", NULL, tls,
+	    "/nonexistent/a.pem");
 }
 
 static void
@@ -732,6 +788,15 @@ main(int argc, char **argv)
 		    "tree)\n");
 		return 1;
 	}
+	/* test_seeds() runs natsd from a scratch dir: absolute paths. */
+	{
+		static char	abs_bin[4096], abs_conf[4096];
+
+		if (strchr(bin, '/') != NULL && realpath(bin, abs_bin) != NULL)
+			bin = abs_bin;
+		if (realpath(confdir, abs_conf) != NULL)
+			strlcpy(confdir, abs_conf, sizeof(confdir));
+	}
 	if (mkdtemp(tmpdir) == NULL) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;
@@ -746,7 +811,7 @@ main(int argc, char **argv)
 	test_file_only();
 	test_spellings();
 	test_logging_flags();
-	test_refusals();
+	test_security_start();
 	test_unserved();
 	if (getenv("HARNESS_KEEP") == NULL)
 		rm_tmpdir();

@@ -271,6 +271,88 @@ test_listen(void)
 	    "listen port out of range");
 }
 
+/* conf_apply() hands the block to the roles as plain data, and JSON keeps it. */
+static void
+check_auth(const struct settings *s, const char *how)
+{
+	const struct auth_settings	*a = &s->auth;
+	const struct permissions	*p;
+
+	ok(settings_auth_required(s), "%s: auth required", how);
+	is_int(a->timeout_ms, 500, "%s: timeout", how);
+	if (!ok(a->nusers == 3, "%s: three users", how))
+		return;
+	is_str(a->users[0].user, "alice", "%s: alice", how);
+	is_str(a->users[2].password, "abc", "%s: joe's password", how);
+	ok(a->users[2].perms == NULL, "%s: joe has no permissions", how);
+	p = a->users[1].perms;
+	if (!ok(p != NULL, "%s: bob has permissions", how))
+		return;
+	is_int(p->pub.allow.n, 2, "%s: bob publishes to two", how);
+	is_str(p->pub.allow.rules[1].subject, "req.bar", "%s: in order", how);
+	is_str(p->sub.allow.rules[0].subject, "_INBOX.*", "%s: sub allow", how);
+	is_str(p->sub.deny.rules[0].subject, "a", "%s: sub deny", how);
+	ok(p->sub.deny.rules[0].queue == NULL, "%s: no queue", how);
+	is_str(p->sub.deny.rules[1].subject, "b.*", "%s: queue rule subject",
+	    how);
+	is_str(p->sub.deny.rules[1].queue, "q", "%s: queue rule queue", how);
+	ok(a->default_perms != NULL && a->default_perms->pub.allow.n == 1 &&
+	    strcmp(a->default_perms->pub.allow.rules[0].subject,
+	    "SANDBOX.*") == 0 && a->default_perms->sub.allow.n == 0,
+	    "%s: default permissions", how);
+}
+
+static void
+test_auth_settings(const struct settings *s)
+{
+	struct settings	 j;
+	char		*text;
+
+	check_auth(s, "conf_apply");
+	text = settings_to_json(s);
+	ok(text != NULL && settings_from_json(text, strlen(text), &j) == 0,
+	    "settings survive JSON");
+	if (text != NULL) {
+		check_auth(&j, "from JSON");
+		settings_free(&j);
+	}
+	free(text);
+}
+
+static void
+test_tls_settings(void)
+{
+	struct settings	 s, j;
+	char		*text;
+
+	ok(load("tls { cert_file: a.pem, key_file: b.pem, ca_file: c.pem\n"
+	    "verify: true, timeout: 0.5\n"
+	    "cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n"
+	    "curve_preferences: [CurveP256, X25519] }\n", &s) == 0,
+	    "a full tls block: %s", err);
+	ok(settings_tls_enabled(&s), "TLS enabled");
+	is_str(s.tls.ca_file, "c.pem", "ca_file");
+	ok(s.tls.verify, "verify");
+	is_int(s.tls.timeout_ms, 500, "timeout");
+	is_int(s.tls.ncurve_preferences, 2, "two curves");
+	text = settings_to_json(&s);
+	ok(text != NULL && settings_from_json(text, strlen(text), &j) == 0,
+	    "tls survives JSON");
+	if (text != NULL) {
+		is_str(j.tls.cert_file, "a.pem", "cert_file through JSON");
+		is_str(j.tls.cipher_suites[0],
+		    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ciphers through JSON");
+		is_str(j.tls.curve_preferences[1], "X25519", "curves through JSON");
+		ok(j.tls.verify, "verify through JSON");
+		settings_free(&j);
+	}
+	free(text);
+	drop(&s);
+	ok(load("", &s) == 0 && !settings_tls_enabled(&s) &&
+	    !settings_auth_required(&s), "no blocks: no TLS, no auth");
+	drop(&s);
+}
+
 static void
 test_blocks(void)
 {
@@ -280,7 +362,7 @@ test_blocks(void)
 	ok(load("authorization {\n"
 	    "  ADMIN = { publish = \">\", subscribe = \">\" }\n"
 	    "  REQ = { publish = [\"req.foo\", \"req.bar\"]\n"
-	    "          subscribe = { allow: \"_INBOX.*\", deny: [\"a\"] } }\n"
+	    "          subscribe = { allow: \"_INBOX.*\", deny: [\"a\", \"b.* q\"] } }\n"
 	    "  DEFAULT_PERMISSIONS = { publish = \"SANDBOX.*\" }\n"
 	    "  PASS: abc\n"
 	    "  timeout: 0.5\n"
@@ -309,10 +391,9 @@ test_blocks(void)
 	    "publish"), "allow", 0), "SANDBOX.*",
 	    "DEFAULT_PERMISSIONS is default_permissions");
 	ok(conf_block_set(s.cfg, "authorization"), "authorization is set");
-	ok(conf_unsupported(&s, err, sizeof(err)) == -1,
-	    "authorization is refused at start");
-	is_str(err, "authorization is not supported yet by this natsd; "
-	    "refusing to run without it", "with a clear message");
+	ok(conf_unsupported(&s, err, sizeof(err)) == 0,
+	    "authorization is served");
+	test_auth_settings(&s);
 	drop(&s);
 
 	ok(load("cluster {\n  listen: localhost:4244\n"
@@ -801,6 +882,7 @@ main(void)
 	test_aliases();
 	test_listen();
 	test_blocks();
+	test_tls_settings();
 	test_errors();
 	test_variables();
 	test_include();

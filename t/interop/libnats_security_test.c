@@ -1,0 +1,8 @@
+#include "../tap.h"
+
+int
+main(void)
+{
+	ok(1, "skeleton");
+	return done_testing();
+}
