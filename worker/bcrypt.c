@@ -341,14 +341,10 @@ helper_lost(const char *why)
 {
 	struct check	*c, *t;
 	char		 how[64];
+	pid_t		 pid = bc.pid;
+	unsigned	 n;
 
-	helper_reap(bc.pid, how, sizeof(how));
-	if (bc.npending > 0)
-		log_warnx("bcrypt helper (pid %d) %s (%s); sending its %u "
-		    "checks to a new one", (int)bc.pid, how, why, bc.npending);
-	else
-		log_warnx("bcrypt helper (pid %d) %s (%s)", (int)bc.pid, how,
-		    why);
+	helper_reap(pid, how, sizeof(how));
 	close(bc.fd);
 	bc.fd = -1;
 	bc.pid = 0;
@@ -360,19 +356,26 @@ helper_lost(const char *why)
 			c->sent = false;
 	}
 	bc.next = TAILQ_FIRST(&bc.q);
-	if (bc.npending == 0)
-		return;		/* none waits: the next submit starts one */
+	if ((n = bc.npending) == 0) {
+		/* None waits: the next submit starts a helper. */
+		log_warnx("bcrypt helper (pid %d) %s (%s)", (int)pid, how, why);
+		return;
+	}
 	if (++bc.deaths >= BCRYPT_TRIES) {
-		log_warnx("bcrypt helper died %d times in a row; refusing %u "
-		    "checks, and new ones for %d ms", bc.deaths, bc.npending,
+		log_warnx("bcrypt helper (pid %d) %s (%s); %d in a row "
+		    "answered nothing: refusing %u check%s, and new ones for "
+		    "%d ms", (int)pid, how, why, bc.deaths, n, n == 1 ? "" : "s",
 		    BCRYPT_BACKOFF_MS);
 		bc.deaths = 0;
 		bc.retry_at = now_ms() + BCRYPT_BACKOFF_MS;
 		fail_all();
 		return;
 	}
+	log_warnx("bcrypt helper (pid %d) %s (%s); sending %u check%s to a "
+	    "new one", (int)pid, how, why, n, n == 1 ? "" : "s");
 	if (helper_start() == -1) {
-		log_warnx("bcrypt: refusing %u checks", bc.npending);
+		log_warnx("bcrypt: no helper; refusing %u check%s", n,
+		    n == 1 ? "" : "s");
 		fail_all();
 		return;
 	}

@@ -454,6 +454,38 @@ helper_pid(void)
 	return children(p, 8) == 1 ? p[0] : -1;
 }
 
+/* The one child that is neither a zombie nor in dead[], or -1. */
+static pid_t
+live_child(const pid_t *dead, int ndead)
+{
+	char	 path[64], buf[512], *s;
+	pid_t	 p[8], live = -1;
+	ssize_t	 n;
+	int	 i, j, cnt, fd;
+
+	cnt = children(p, 8);
+	for (i = 0; i < cnt; i++) {
+		for (j = 0; j < ndead && dead[j] != p[i]; j++)
+			;
+		if (j < ndead)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)p[i]);
+		if ((fd = open(path, O_RDONLY)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if ((s = strrchr(buf, ')')) == NULL || s[1] != ' ' || s[2] == 'Z')
+			continue;
+		if (live != -1)
+			return -1;
+		live = p[i];
+	}
+	return live;
+}
+
 /* Every open fd of pid other than 0, 1, 2 and its socket (3). */
 static int
 extra_fds(pid_t pid)
@@ -476,7 +508,7 @@ test_helper(void)
 	char		 h4[PASSWD_HASH_MAX], h8[PASSWD_HASH_MAX];
 	char		 h10[PASSWD_HASH_MAX], path[64], title[128];
 	uint64_t	 t[MAXC];
-	pid_t		 pid, pid2;
+	pid_t		 pid, pid2, dead[3];
 	int64_t		 t0, dt, worst;
 	int		 i, fd, nlate;
 	ssize_t		 n;
@@ -660,6 +692,28 @@ test_helper(void)
 	wait_answers(1);
 	ok(answered > 0 && bcrypt_submit(h4, pw, done_cb, &wants[1024]) != 0,
 	    "room again after answers");
+	bcrypt_shutdown();
+
+	/* Helpers that keep dying: the check fails, new ones wait. */
+	reset();
+	wants[0].i = 0;
+	wants[0].ok = false;
+	t[0] = bcrypt_submit(h10, pw, done_cb, &wants[0]);
+	for (i = 0; i < 3 && answered == 0; i++) {
+		struct pollfd	pfd = { .fd = bcrypt_fd(), .events = POLLIN };
+
+		/* Those killed before may not be reaped yet. */
+		if ((dead[i] = live_child(dead, i)) <= 0 ||
+		    kill(dead[i], SIGKILL) == -1 ||
+		    poll(&pfd, 1, WAIT_MS) != 1)
+			break;
+		bcrypt_ready();
+	}
+	ok(t[0] != 0 && i == 3 && answered == 1 && answers_ok,
+	    "three helpers lost in a row: the check fails");
+	ok(bcrypt_fd() == -1 && bcrypt_pending() == 0, "no helper, none pending");
+	ok(bcrypt_submit(h4, pw, done_cb, &wants[1]) == 0,
+	    "new checks refused for a while");
 	bcrypt_shutdown();
 
 	/* And it starts again after a shutdown. */
