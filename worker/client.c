@@ -622,12 +622,13 @@ client_recheck_subs(struct client *c)
 		}
 		/* As nats-server: the subscription goes, the client is told. */
 		snprintf(msg, sizeof(msg), "Permissions Violation for "
-		    "Subscription to \"%.*s\"", (int)(cs->s.subject_len > 256 ?
-		    256 : cs->s.subject_len), cs->s.subject);
+		    "Subscription to \"%.*s\" (sid \"%.*s\")",
+		    (int)(cs->s.subject_len > 256 ? 256 : cs->s.subject_len),
+		    cs->s.subject, (int)cs->sid_len, cs->sid);
 		client_err(c, msg);
-		client_log(c, "I", "Removed subscription \"%s\" (sid %.*s) not "
-		    "allowed after reload", cs->s.subject, (int)cs->sid_len,
-		    cs->sid);
+		client_log(c, "I", "Removed sub \"%s\" (sid \"%.*s\") for User "
+		    "\"%s\" - not authorized", cs->s.subject, (int)cs->sid_len,
+		    cs->sid, c->user != NULL ? c->user : "");
 		client_sub_remove(c, cs);
 	}
 }

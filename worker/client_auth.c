@@ -86,11 +86,13 @@ static void
 auth_grant(struct client *c, const char *user)
 {
 	const struct auth_user	*u = user_find(&wk.s->auth, user);
+	char			*name = NULL;
 
-	free(c->user);
-	c->user = NULL;
-	if (user != NULL && (c->user = strdup(user)) == NULL)
+	/* user may be c->user itself (reload). */
+	if (user != NULL && (name = strdup(user)) == NULL)
 		fatal("strdup");
+	free(c->user);
+	c->user = name;
 	c->perms = u != NULL && u->perms != NULL ? u->perms :
 	    wk.s->auth.default_perms;
 	if (c->perms != NULL && c->pcache == NULL &&
@@ -239,9 +241,16 @@ client_may_subscribe(struct client *c, const char *subject, size_t len,
 		    "Subscription to \"%.*s\"", (int)(len > 256 ? 256 : len),
 		    subject);
 	client_err(c, msg);
-	client_log(c, "E", "Subscription Violation - User \"%s\", Subject "
-	    "\"%.*s\", SID %.*s", c->user != NULL ? c->user : "", (int)len,
-	    subject, (int)sidlen, sid);
+	if (qlen > 0)
+		client_log(c, "E", "Subscription Violation - User \"%s\", "
+		    "Subject \"%.*s\", Queue: \"%.*s\", SID %.*s",
+		    c->user != NULL ? c->user : "", (int)len, subject,
+		    (int)qlen, queue, (int)sidlen, sid);
+	else
+		client_log(c, "E", "Subscription Violation - User \"%s\", "
+		    "Subject \"%.*s\", SID %.*s",
+		    c->user != NULL ? c->user : "", (int)len, subject,
+		    (int)sidlen, sid);
 	return false;
 }
 
@@ -305,8 +314,7 @@ client_auth_reload(const struct settings *old)
 			continue;
 		}
 		if (!still_allowed(c, old)) {
-			client_log(c, "I", "credentials no longer valid after "
-			    "reload");
+			auth_log_failure(c, c->user);
 			client_auth_violation(c);
 			continue;
 		}

@@ -598,7 +598,8 @@ test_bcrypt(void)
 		ok(accepted(s->port, "{\"user\":\"ben\",\"pass\":\"pw-ben\"}"),
 		    "bcrypt: ben's password against a $2b$ hash accepted");
 		ok(refused(s, "CONNECT {\"user\":\"ann\",\"pass\":\"pw-ben\"}"
-		    "\r\n", " - User \"ann\""), "bcrypt: wrong password refused");
+		    "\r\n", " - User \"ann\""),
+		    "bcrypt: wrong password refused");
 		free(conf);
 		conf = xasprintf("CONNECT {\"user\":\"ann\",\"pass\":\"%s\"}"
 		    "\r\n", h2a);
@@ -725,8 +726,8 @@ test_burst(void)
 		if ((bad[nbad] = conn_open(s->port)) != NULL)
 			nbad++;
 	for (i = 0; i < nbad; i++)
-		conn_send(bad[i], "CONNECT {\"user\":\"bob\",\"pass\":\"no-%d\"}"
-		    "\r\nPING\r\n", i);
+		conn_send(bad[i], "CONNECT {\"user\":\"bob\","
+		    "\"pass\":\"no-%d\"}\r\nPING\r\n", i);
 	t0 = harness_now_ms();
 	while (refusedn < nbad && harness_now_ms() - t0 < BURST_MS) {
 		for (i = 0; i < ngood; i++) {
@@ -796,7 +797,8 @@ test_burst(void)
 	"    {user: alice, password: a}\n" \
 	"    {user: bob, password: b2}\n" \
 	"    {user: dave, password: d, permissions: " \
-	    "{ publish: [\"b.>\", \"s.>\"], subscribe: [\"t.>\", \"s.y\"] }}\n" \
+	    "{ publish: [\"b.>\", \"s.>\"],\n" \
+	    "      subscribe: [\"t.>\", \"s.y\"] }}\n" \
 	"  ]\n}\n"
 
 /*
@@ -860,6 +862,10 @@ test_reload_users(void)
 	snprintf(line, sizeof(line), ERR_PUB, "a.2");
 	ok(expect_after(dave, "PUB a.2 1\r\n2\r\n", line),
 	    "reload users: dave PUB a.2, allowed before, now: %s", line);
+	/* The user's name in the log outlives the settings it came from. */
+	ok(wait_log(s, "Publish Violation - User \"dave\", Subject \"a.2\"",
+	    1, T), "reload users: log says Publish Violation - User \"dave\", "
+	    "Subject \"a.2\"");
 	conn_send(dave, "PUB b.3 1\r\n3\r\n");
 	ok(conn_ping(dave, T) && conn_expect_msg(alice, "b.3", "1", "", "3", T),
 	    "reload users: dave PUB b.3, refused before, now delivered");
@@ -874,6 +880,9 @@ test_reload_users(void)
 	snprintf(line, sizeof(line), ERR_SUB, "s.z");
 	ok(expect_after(dave, "SUB s.z 3\r\n", line),
 	    "reload users: dave SUB s.z now: %s", line);
+	ok(wait_log(s, "Subscription Violation - User \"dave\", Subject "
+	    "\"s.z\", SID 3", 1, T), "reload users: log says Subscription "
+	    "Violation - User \"dave\", Subject \"s.z\", SID 3");
 	conn_send(dave, "SUB t.x 4\r\n");
 	ok(conn_ping(dave, T), "reload users: dave SUB t.x now accepted");
 
@@ -1111,8 +1120,8 @@ test_tls_timeout(const struct certs *cs)
 	struct conn	*c;
 	char		*conf, err[512];
 	int64_t		 t0, el;
-	const char	*allow[] = { "TLS handshake error", "TLS handshake timeout",
-	    NULL };
+	const char	*allow[] = { "TLS handshake error",
+	    "TLS handshake timeout", NULL };
 
 	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
 	    "  timeout: 0.5\n}\n", cs->server_cert, cs->server_key);

@@ -275,7 +275,8 @@ static char *
 bcrypt_hash(const char *pw, int cost)
 {
 	struct crypt_data	*cd;
-	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE], *h, *out = NULL;
+	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	char			*h, *out = NULL;
 
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		abort();
@@ -424,7 +425,7 @@ test_users(void)
 	if (a != NULL)
 		ok(roundtrip(a, lim, "ok.back"), "users: the limited user may "
 		    "publish ok.back");
-	errs.count = 0;
+	waiter_reset(&errs);
 stop:
 	natsSubscription_Destroy(sub);
 	natsSubscription_Destroy(bad);
@@ -670,8 +671,8 @@ test_tls(const struct certs *cs)
 	memset(&co, 0, sizeof(co));
 	co.url = url;
 	nc = nc_open(&co, &st);
-	ok(nc == NULL, "tls: a client without TLS is refused (%s)",
-	    natsStatus_GetText(st));
+	ok(nc == NULL, "tls: libnats without SetSecure sees tls_required "
+	    "and does not go on (%s)", natsStatus_GetText(st));
 	natsConnection_Destroy(nc);
 
 	tls_traffic(s->port, cs, NULL);
