@@ -6,7 +6,9 @@
  *
  * A handler builds its whole reply from shared memory without waiting on
  * anything, so requests never queue behind each other for long and the
- * workers never notice them.
+ * workers never notice them.  The one exception, /connz with
+ * subscriptions, asks the workers and answers from a timer later
+ * (http_reply()); the loop serves other requests meanwhile.
  */
 #include "config.h"
 
@@ -324,6 +326,7 @@ http_handle(struct evhttp_request *req, void *arg)
 	struct mon_reply	 r;
 	const char		*path, *qs, *cb;
 	size_t			 i;
+	int			 rv;
 
 	TAILQ_INIT(&query);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
@@ -352,20 +355,35 @@ http_handle(struct evhttp_request *req, void *arg)
 	cb = http_query_str(&rq, "callback");
 	if (cb != NULL && *cb == '\0')
 		cb = NULL;
+	rq.req = req;
+	rq.callback = cb;
 	if (cb != NULL && !callback_ok(cb))
 		http_error(&r, 400, "invalid callback: only letters, digits, "
 		    "'_', '$' and '.' (at most %d)", CALLBACK_MAX);
-	else if (e->handle(&rq, &r) == 0)
+	else if ((rv = e->handle(&rq, &r)) == 1) {
+		/* The handler answers later. */
+		evhttp_clear_headers(&query);
+		return;
+	} else if (rv == 0)
 		r.status = r.status ? r.status : 200;
-	if (r.json != NULL) {
-		send_json(req, r.status, r.json, cb);
-		json_decref(r.json);
-	} else if (r.body != NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", r.ctype);
-		send_reply(req, r.status, r.body);
-		evbuffer_free(r.body);
-	} else
-		send_text(req, r.status ? r.status : 500, r.err);
+	http_reply(req, &r, cb);
 	evhttp_clear_headers(&query);
+}
+
+void
+http_reply(struct evhttp_request *req, struct mon_reply *r,
+    const char *cb)
+{
+	if (r->json != NULL) {
+		send_json(req, r->status, r->json, cb);
+		json_decref(r->json);
+		r->json = NULL;
+	} else if (r->body != NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", r->ctype);
+		send_reply(req, r->status, r->body);
+		evbuffer_free(r->body);
+		r->body = NULL;
+	} else
+		send_text(req, r->status ? r->status : 500, r->err);
 }

@@ -284,6 +284,7 @@ monitor_main(struct settings *s, struct mesh *m, int http_fd, int https_fd)
 	read_timeouts(&mn.mon, s);
 	if ((mn.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	mn.mon.base = mn.base;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		mn.ev_sig[i] = evsignal_new(mn.base, sigs[i], on_signal, NULL);
 		if (mn.ev_sig[i] == NULL || evsignal_add(mn.ev_sig[i], NULL))
@@ -310,6 +311,7 @@ monitor_main(struct settings *s, struct mesh *m, int http_fd, int https_fd)
 	if (event_base_dispatch(mn.base) == -1)
 		log_warnx("event loop failed");
 
+	connz_shutdown();
 	if (mn.http != NULL)
 		evhttp_free(mn.http);
 	if (mn.https != NULL)

@@ -40,6 +40,7 @@ int	monitor_main(struct settings *, struct mesh *, int http_fd,
 struct evhttp_request;
 struct evkeyvalq;
 struct evbuffer;
+struct event_base;
 
 /* Request counts for /varz's http_req_stats, by endpoint. */
 enum mon_ep {
@@ -67,6 +68,7 @@ struct procstat {
 struct mon {
 	struct settings	*s;
 	struct mesh	*m;
+	struct event_base *base;	/* for handlers that answer later */
 	uint64_t	 req_stats[EP__COUNT];
 	int64_t		 config_load_ns;	/* wall clock */
 	int64_t		 auth_timeout_ms;	/* from the blocks, at start */
@@ -91,18 +93,30 @@ struct mon_request {
 	struct mon		*mon;
 	struct evkeyvalq	*query;	/* decoded ?a=b&c=d */
 	int64_t			 now_ns;	/* wall clock, once per request */
+	struct evhttp_request	*req;
+	const char		*callback;	/* JSONP; NULL: plain JSON */
 };
 
-/* Handlers: 0 with the reply filled in, -1 with status and err. */
+/*
+ * Handlers: 0 with the reply filled in, -1 with status and err, or 1
+ * when the handler kept rq->req to answer later with http_reply() (it
+ * copies what it needs of rq: the query and callback are freed on
+ * return).
+ */
 int	varz_handle(struct mon_request *, struct mon_reply *);
 int	routez_handle(struct mon_request *, struct mon_reply *);
 int	healthz_handle(struct mon_request *, struct mon_reply *);
 int	connz_handle(struct mon_request *, struct mon_reply *);
+/* Drop the /connz requests still waiting, before the HTTP servers go. */
+void	connz_shutdown(void);
 int	subsz_handle(struct mon_request *, struct mon_reply *);
 int	metrics_handle(struct mon_request *, struct mon_reply *);
 
 /* http.c */
 void	 http_handle(struct evhttp_request *, void *mon);
+/* Send r (JSON as JSONP with a callback) and release what it holds. */
+void	 http_reply(struct evhttp_request *, struct mon_reply *r,
+	    const char *callback);
 const char *http_ep_path(enum mon_ep);
 /* Query values: 0 and *out (def when absent), or -1 with a 400 in r. */
 int	 http_query_int(struct mon_request *, const char *key, long long def,

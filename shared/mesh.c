@@ -34,9 +34,15 @@ struct mesh_hdr {
 	uint32_t		 conn_slots;
 	size_t			 conntab_fp;
 	size_t			 conntabs_off;
+	size_t			 subsdump_fp;
+	size_t			 subsdumps_off;
 	_Atomic uint32_t	 reload_gen;
 	uint32_t		 reload_len;
 	char			 reload_blob[RELOAD_MAX];
+	/* The cluster's client URLs, written by the router (seqlock). */
+	_Atomic uint32_t	 urls_seq;	/* odd while being written */
+	uint32_t		 urls_len;
+	char			 urls[MESH_URLS_MAX];
 };
 
 /* The mesh handle is the mapping itself: every process sees the same bytes. */
@@ -54,7 +60,7 @@ struct mesh *
 mesh_create(int nworkers, size_t ring_size, uint32_t conn_slots)
 {
 	struct mesh	*m;
-	size_t		 fp, off, total, ctfp, ctoff;
+	size_t		 fp, off, total, ctfp, ctoff, sdfp, sdoff;
 	int		 i, j, npeers = nworkers + 1;
 	void		*p;
 
@@ -65,7 +71,9 @@ mesh_create(int nworkers, size_t ring_size, uint32_t conn_slots)
 	off = round_up(sizeof(struct mesh_hdr), 4096);
 	ctoff = off + fp * (size_t)npeers * (size_t)npeers;
 	ctfp = round_up(conntab_footprint(conn_slots), 4096);
-	total = ctoff + ctfp * (size_t)nworkers;
+	sdoff = ctoff + ctfp * (size_t)nworkers;
+	sdfp = round_up(subsdump_footprint(), 4096);
+	total = sdoff + sdfp * (size_t)nworkers;
 	/*
 	 * MAP_NORESERVE: ring pages are touched only as traffic needs them,
 	 * so an idle server costs little more than the header.
@@ -84,11 +92,14 @@ mesh_create(int nworkers, size_t ring_size, uint32_t conn_slots)
 	m->h.conn_slots = conn_slots;
 	m->h.conntab_fp = ctfp;
 	m->h.conntabs_off = ctoff;
+	m->h.subsdump_fp = sdfp;
+	m->h.subsdumps_off = sdoff;
 	m->h.start_wall_ns = stats_wall_ns();
 	atomic_init(&m->h.next_cid, 1);
 	for (i = 0; i < nworkers; i++) {
 		conntab_init((char *)m + ctoff + ctfp * (size_t)i, conn_slots);
 		statblock_init(&m->h.statblocks[i]);
+		subsdump_init((char *)m + sdoff + sdfp * (size_t)i);
 	}
 	m->h.peers[nworkers + 1].efd = -1;
 	for (i = 0; i < npeers; i++) {
@@ -131,6 +142,13 @@ mesh_conntab(struct mesh *m, int worker)
 {
 	return (struct conntab *)((char *)m + m->h.conntabs_off +
 	    m->h.conntab_fp * (size_t)worker);
+}
+
+struct subsdump *
+mesh_subsdump(struct mesh *m, int worker)
+{
+	return (struct subsdump *)((char *)m + m->h.subsdumps_off +
+	    m->h.subsdump_fp * (size_t)worker);
 }
 
 struct statblock *
@@ -202,6 +220,8 @@ efd_write(int fd)
 {
 	uint64_t one = 1;
 
+	if (fd < 0)
+		return;		/* the monitor's slot has no eventfd */
 	/* EAGAIN means the counter is saturated: the peer is awake anyway. */
 	if (write(fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
 		log_warn("eventfd write");
@@ -272,4 +292,50 @@ uint32_t
 mesh_reload_gen(struct mesh *m)
 {
 	return atomic_load(&m->h.reload_gen);
+}
+
+void
+mesh_cluster_urls_put(struct mesh *m, const char *text, size_t len)
+{
+	uint32_t seq = atomic_load_explicit(&m->h.urls_seq,
+	    memory_order_relaxed);
+
+	if (len > MESH_URLS_MAX)
+		len = 0;
+	atomic_store_explicit(&m->h.urls_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(m->h.urls, text, len);
+	m->h.urls_len = (uint32_t)len;
+	atomic_store_explicit(&m->h.urls_seq, seq + 2, memory_order_release);
+}
+
+size_t
+mesh_cluster_urls_get(struct mesh *m, uint32_t *seqp, char *buf, size_t cap)
+{
+	uint32_t	seq, len;
+	int		tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		seq = atomic_load_explicit(&m->h.urls_seq, memory_order_acquire);
+		if (seq & 1)
+			continue;
+		len = m->h.urls_len;
+		if (len > cap)
+			len = 0;
+		memcpy(buf, m->h.urls, len);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&m->h.urls_seq,
+		    memory_order_relaxed) == seq) {
+			*seqp = seq;
+			return len;
+		}
+	}
+	*seqp = 0;
+	return 0;
+}
+
+uint32_t
+mesh_cluster_urls_seq(struct mesh *m)
+{
+	return atomic_load_explicit(&m->h.urls_seq, memory_order_acquire);
 }

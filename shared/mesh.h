@@ -65,6 +65,8 @@ int		 mesh_monitor_slot(const struct mesh *);
 /* Worker i's connection table and sublist stats, read by the monitor. */
 struct conntab	*mesh_conntab(struct mesh *, int worker);
 struct statblock *mesh_statblock(struct mesh *, int worker);
+/* Worker i's subscription dump mailbox (/connz?subs=1, see stats.h). */
+struct subsdump	*mesh_subsdump(struct mesh *, int worker);
 int64_t		 mesh_start_wall_ns(const struct mesh *);
 size_t		 mesh_ring_size(const struct mesh *);
 struct mesh_peer *mesh_peer(struct mesh *, int slot);
@@ -85,6 +87,17 @@ void		 mesh_set_server_id(struct mesh *, const char *);
 uint32_t	 mesh_reload_put(struct mesh *, const char *, size_t);
 const char	*mesh_reload_get(struct mesh *, uint32_t *gen, size_t *len);
 uint32_t	 mesh_reload_gen(struct mesh *);
+
+/*
+ * The client URLs of the other cluster members (a JSON array, as INFO's
+ * connect_urls), published by the router for the workers' INFO.  The
+ * sequence moves on every change; get returns the length (0: none).
+ */
+#define MESH_URLS_MAX	8192
+void		 mesh_cluster_urls_put(struct mesh *, const char *, size_t);
+size_t		 mesh_cluster_urls_get(struct mesh *, uint32_t *seq, char *buf,
+		    size_t cap);
+uint32_t	 mesh_cluster_urls_seq(struct mesh *);
 
 /* Wake peer `slot' if it announced sleep (after a full fence). */
 void		 mesh_wake(struct mesh *, int slot);

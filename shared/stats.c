@@ -447,6 +447,311 @@ statblock_read(const struct statblock *b, struct statblock_info *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* Subscription dump mailbox */
+
+/*
+ * Layout.  req and ans sit on cache lines of their own: the worker loads
+ * both every loop turn, the monitor stores req once a round.  Every
+ * other field is plain memory handed from one side to the other by the
+ * release/acquire pairs on req (the cids) and ans (the answer), see
+ * stats.h.
+ */
+#define SD_ALL		UINT32_MAX	/* ncids: every connection */
+#define SD_PARTIAL	1u		/* sd_conn flags: cut short */
+
+struct subsdump {
+	_Alignas(64) _Atomic uint64_t req;	/* monitor */
+	uint32_t	 ncids;			/* monitor */
+	_Alignas(64) _Atomic uint64_t ans;	/* worker */
+	uint64_t	 len;			/* worker */
+	uint32_t	 truncated;		/* worker */
+	_Alignas(64) uint64_t cids[SUBSDUMP_MAX_CIDS];	/* monitor */
+	_Alignas(64) unsigned char data[SUBSDUMP_DATA_SIZE];	/* worker */
+};
+
+/* Records, 8-byte aligned; a subscription's strings follow its header. */
+struct sd_conn {
+	uint64_t	 cid;
+	uint32_t	 nsubs;
+	uint32_t	 flags;
+};
+
+struct sd_sub {
+	uint64_t	 msgs;
+	uint64_t	 max;
+	uint32_t	 subject_len;
+	uint32_t	 queue_len;	/* 0: no queue group */
+	uint32_t	 sid_len;
+	uint32_t	 pad;
+};
+
+_Static_assert(sizeof(struct sd_conn) == 16 && sizeof(struct sd_sub) == 32,
+    "dump records are 8-byte multiples");
+
+#define SD_ALIGN(n)	(((n) + 7) & ~(uint64_t)7)
+
+size_t
+subsdump_footprint(void)
+{
+	return sizeof(struct subsdump);
+}
+
+struct subsdump *
+subsdump_init(void *mem)
+{
+	struct subsdump *d = mem;
+
+	STATS_CHECK(((uintptr_t)mem & 63) == 0);
+	/* Zero already (a fresh mapping): no round asked, none answered. */
+	atomic_init(&d->req, 0);
+	atomic_init(&d->ans, 0);
+	return d;
+}
+
+uint64_t
+subsdump_req(const struct subsdump *d)
+{
+	/* Only the monitor stores it. */
+	return atomic_load_explicit(&d->req, memory_order_relaxed);
+}
+
+bool
+subsdump_idle(const struct subsdump *d)
+{
+	/*
+	 * Pairs with the store-release in subsdump_end(): seeing the round
+	 * answered, the monitor sees the answer's bytes.
+	 */
+	return atomic_load_explicit(&d->ans, memory_order_acquire) ==
+	    atomic_load_explicit(&d->req, memory_order_relaxed);
+}
+
+uint64_t
+subsdump_ask(struct subsdump *d, const uint64_t *cids, size_t n)
+{
+	uint64_t seq;
+
+	STATS_CHECK(subsdump_idle(d));
+	if (cids == NULL || n > SUBSDUMP_MAX_CIDS)
+		d->ncids = SD_ALL;
+	else {
+		if (n > 0)
+			memcpy(d->cids, cids, n * sizeof(*cids));
+		d->ncids = (uint32_t)n;
+	}
+	seq = atomic_load_explicit(&d->req, memory_order_relaxed) + 1;
+	/*
+	 * Pairs with the acquire fence in subsdump_begin(): the worker that
+	 * sees the new round sees its cids.
+	 */
+	atomic_store_explicit(&d->req, seq, memory_order_release);
+	return seq;
+}
+
+int
+subsdump_answer(const struct subsdump *d, const void **data, size_t *len,
+    bool *truncated)
+{
+	if (d->len > SUBSDUMP_DATA_SIZE || d->len % 8 != 0)
+		return -1;
+	*data = d->data;
+	*len = d->len;
+	*truncated = d->truncated != 0;
+	return 0;
+}
+
+void
+subsdump_reader_init(struct subsdump_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->end = r->p + len;
+	r->left = 0;
+}
+
+int
+subsdump_next_sub(struct subsdump_reader *r, struct subsdump_sub *out)
+{
+	struct sd_sub	 h;
+	uint64_t	 strs;
+
+	if (r->left == 0)
+		return 0;
+	if ((size_t)(r->end - r->p) < sizeof(h))
+		return -1;
+	memcpy(&h, r->p, sizeof(h));
+	strs = SD_ALIGN((uint64_t)h.subject_len + h.queue_len + h.sid_len);
+	if (strs > (size_t)(r->end - r->p) - sizeof(h))
+		return -1;
+	out->subject = (const char *)r->p + sizeof(h);
+	out->subject_len = h.subject_len;
+	out->queue = h.queue_len > 0 ? out->subject + h.subject_len : NULL;
+	out->queue_len = h.queue_len;
+	out->sid = out->subject + h.subject_len + h.queue_len;
+	out->sid_len = h.sid_len;
+	out->msgs = h.msgs;
+	out->max = h.max;
+	r->p += sizeof(h) + strs;
+	r->left--;
+	return 1;
+}
+
+int
+subsdump_next_conn(struct subsdump_reader *r, uint64_t *cid,
+    uint32_t *nsubs, bool *partial)
+{
+	struct subsdump_sub	 skip;
+	struct sd_conn		 h;
+	int			 rv;
+
+	while ((rv = subsdump_next_sub(r, &skip)) == 1)
+		continue;
+	if (rv == -1)
+		return -1;
+	if (r->p == r->end)
+		return 0;
+	if ((size_t)(r->end - r->p) < sizeof(h))
+		return -1;
+	memcpy(&h, r->p, sizeof(h));
+	r->p += sizeof(h);
+	r->left = h.nsubs;
+	*cid = h.cid;
+	*nsubs = h.nsubs;
+	*partial = (h.flags & SD_PARTIAL) != 0;
+	return 1;
+}
+
+bool
+subsdump_pending(const struct subsdump *d)
+{
+	/*
+	 * Relaxed: a round seen late is answered a turn later; the fence in
+	 * subsdump_begin() orders what the answer reads.  ans is the
+	 * worker's own.
+	 */
+	return atomic_load_explicit(&d->req, memory_order_relaxed) !=
+	    atomic_load_explicit(&d->ans, memory_order_relaxed);
+}
+
+void
+subsdump_begin(struct subsdump *d, struct subsdump_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->d = d;
+	w->seq = atomic_load_explicit(&d->req, memory_order_relaxed);
+	/* Pairs with the store-release in subsdump_ask(). */
+	atomic_thread_fence(memory_order_acquire);
+	w->all = d->ncids > SUBSDUMP_MAX_CIDS;
+	w->ncids = w->all ? 0 : d->ncids;
+}
+
+bool
+subsdump_wants(const struct subsdump_writer *w, uint64_t cid)
+{
+	const uint64_t	*v = w->d->cids;
+	size_t		 lo = 0, hi = w->ncids, mid;
+
+	if (w->all)
+		return true;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] == cid)
+			return true;
+		if (v[mid] < cid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Patch the open connection record with the count of what followed it. */
+static void
+subsdump_close_conn(struct subsdump_writer *w)
+{
+	struct sd_conn h;
+
+	if (!w->in_conn)
+		return;
+	memcpy(&h, w->d->data + w->conn_off, sizeof(h));
+	h.nsubs = w->nsubs;
+	if (w->full)
+		h.flags |= SD_PARTIAL;
+	memcpy(w->d->data + w->conn_off, &h, sizeof(h));
+	w->in_conn = false;
+}
+
+bool
+subsdump_put_conn(struct subsdump_writer *w, uint64_t cid)
+{
+	struct sd_conn h;
+
+	subsdump_close_conn(w);
+	if (w->full || SUBSDUMP_DATA_SIZE - w->off < sizeof(h)) {
+		w->full = true;
+		return false;
+	}
+	h.cid = cid;
+	h.nsubs = 0;
+	h.flags = 0;
+	memcpy(w->d->data + w->off, &h, sizeof(h));
+	w->conn_off = w->off;
+	w->off += sizeof(h);
+	w->nsubs = 0;
+	w->in_conn = true;
+	return true;
+}
+
+bool
+subsdump_put_sub(struct subsdump_writer *w, const struct subsdump_sub *s)
+{
+	struct sd_sub	 h;
+	unsigned char	*p;
+	size_t		 qlen = s->queue != NULL ? s->queue_len : 0;
+	uint64_t	 need;
+
+	STATS_CHECK(w->in_conn);
+	need = sizeof(h) + SD_ALIGN((uint64_t)s->subject_len + qlen +
+	    s->sid_len);
+	if (w->full || s->subject_len > UINT32_MAX || qlen > UINT32_MAX ||
+	    s->sid_len > UINT32_MAX || w->nsubs == UINT32_MAX ||
+	    need > SUBSDUMP_DATA_SIZE - w->off) {
+		w->full = true;
+		return false;
+	}
+	memset(&h, 0, sizeof(h));
+	h.msgs = s->msgs;
+	h.max = s->max;
+	h.subject_len = (uint32_t)s->subject_len;
+	h.queue_len = (uint32_t)qlen;
+	h.sid_len = (uint32_t)s->sid_len;
+	p = w->d->data + w->off;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memcpy(p, s->subject, s->subject_len);
+	p += s->subject_len;
+	if (qlen > 0)
+		memcpy(p, s->queue, qlen);
+	p += qlen;
+	memcpy(p, s->sid, s->sid_len);
+	p += s->sid_len;
+	/* Padding too, so no stale byte of an older answer is handed on. */
+	memset(p, 0, (w->d->data + w->off + need) - p);
+	w->off += need;
+	w->nsubs++;
+	return true;
+}
+
+void
+subsdump_end(struct subsdump_writer *w)
+{
+	subsdump_close_conn(w);
+	w->d->len = w->off;
+	w->d->truncated = w->full;
+	/* Pairs with the load-acquire in subsdump_idle(). */
+	atomic_store_explicit(&w->d->ans, w->seq, memory_order_release);
+}
+
+/* ------------------------------------------------------------------ */
 /* Helpers */
 
 #define STATS_UTF8_CONT(c)	(((unsigned char)(c) & 0xc0) == 0x80)

@@ -240,7 +240,8 @@ struct subsdump_writer {
 	size_t		 off;		/* bytes written */
 	size_t		 conn_off;	/* the open connection record */
 	uint32_t	 nsubs;		/* its subscriptions so far */
-	uint32_t	 ncids;		/* asked for: 0 means every connection */
+	uint32_t	 ncids;		/* asked for, in d's cids[] */
+	bool		 all;		/* asked for every connection */
 	bool		 in_conn;
 	bool		 full;
 };

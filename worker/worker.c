@@ -35,6 +35,7 @@
 #include "log.h"
 #include "peer.h"
 #include "stats.h"
+#include "subsdump.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -548,6 +549,7 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 		}
 		if (client_read_again())
 			busy = true;
+		subsdump_serve();
 		if (wk.now >= next_tick) {
 			next_tick = wk.now + TICK_MS;
 			log_flush();

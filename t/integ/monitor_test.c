@@ -2,7 +2,9 @@
  * Monitoring end to end: natsd -m PORT --workers 2, every endpoint over
  * a small HTTP client of our own (raw socket, HTTP/1.0, every read
  * bounded): fields present with the right JSON type, counters that move
- * exactly, /connz paging and sorting, JSONP, 404 and 400, /metrics,
+ * exactly, /connz paging and sorting, its subscription lists (which
+ * the workers hand over on request; a stopped or killed worker costs
+ * only its own lists), JSONP, 404 and 400, /metrics,
  * HTTPS with a certificate made at test time by the openssl command, and
  * a monitor killed with SIGKILL that comes back while clients carry on.
  *
@@ -743,6 +745,406 @@ out:
 		conn_free(c[i]);
 }
 
+/* ------------------------------------------------------------------ */
+/* /connz?subs=1 and subs=detail */
+
+#define SUBS_CLIENTS	2
+
+/* The connection with cid in /connz's reply j, or NULL. */
+static json_t *
+conn_by_cid(json_t *j, long long cid)
+{
+	json_t	*e;
+	size_t	 k;
+
+	json_array_foreach(json_object_get(j, "connections"), k, e)
+		if (jint(e, "cid") == cid)
+			return e;
+	return NULL;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Does the connection's subscriptions_list hold exactly the subjects
+ * want[0 .. n-1], in any order?  n == 0: no list at all, as nats-server
+ * leaves it out for a connection without subscriptions.
+ */
+static int
+has_subjects(json_t *conn, const char *const *want, size_t n)
+{
+	json_t		*list = json_object_get(conn, "subscriptions_list");
+	const char	*got[16], *exp[16];
+	size_t		 i;
+
+	if (n == 0)
+		return conn != NULL && list == NULL;
+	if (!json_is_array(list) || json_array_size(list) != n || n > 16)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((got[i] = json_string_value(json_array_get(list,
+		    i))) == NULL)
+			return 0;
+		exp[i] = want[i];
+	}
+	qsort(got, n, sizeof(got[0]), str_cmp);
+	qsort(exp, n, sizeof(exp[0]), str_cmp);
+	for (i = 0; i < n; i++)
+		if (strcmp(got[i], exp[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* The entry for subject in a subscriptions_list_detail, or NULL. */
+static json_t *
+detail_of(json_t *conn, const char *subject)
+{
+	json_t	*e;
+	size_t	 k;
+
+	json_array_foreach(json_object_get(conn, "subscriptions_list_detail"),
+	    k, e)
+		if (strcmp(json_string_value(json_object_get(e, "subject")) ?
+		    json_string_value(json_object_get(e, "subject")) : "",
+		    subject) == 0)
+			return e;
+	return NULL;
+}
+
+/* Start a plain GET and return the socket; the reply is read later. */
+static int
+http_start(int port, const char *path)
+{
+	char	 req[512];
+	int	 fd;
+
+	if ((fd = tcp_connect(port, T)) == -1)
+		return -1;
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n"
+	    "\r\n", path, port);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The JSON reply to a GET begun with http_start(); NULL on failure. */
+static json_t *
+http_finish(int fd)
+{
+	struct http_resp	 r;
+	json_t			*j = NULL;
+	char			*buf;
+	size_t			 len = 0, cap = 1 << 20;
+	ssize_t			 n;
+	int64_t			 deadline = harness_now_ms() + T;
+
+	if ((buf = malloc(cap)) == NULL)
+		abort();
+	while (len < cap && harness_now_ms() < deadline) {
+		if ((n = read(fd, buf + len, cap - len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (resp_parse(buf, len, &r) == 0) {
+		if (r.status == 200)
+			j = json_loads(r.body, 0, NULL);
+		resp_free(&r);
+	}
+	free(buf);
+	return j;
+}
+
+/*
+ * Clients on distinct workers (natsd spreads connections evenly), each
+ * with three subscriptions, one in a queue group, and a client without
+ * any: the lists name exactly those subjects per cid, the details carry
+ * sid, qgroup, msgs (which moves with deliveries), max and cid, and
+ * paging hands each row its own list.  Then the deadline: a stopped
+ * worker costs its connections their lists, not the reply, and a worker
+ * killed while it is being asked neither.
+ */
+static void
+test_connz_subs(struct server *srv, int mport)
+{
+	struct conn	*c[SUBS_CLIENTS] = { NULL }, *bare = NULL, *x;
+	const char	*want[SUBS_CLIENTS][3];
+	char		 subj[SUBS_CLIENTS][3][32], path[128];
+	json_t		*j, *e, *d;
+	pid_t		 wpid, wnew;
+	int64_t		 t0, took, deadline;
+	int		 i, k, tries, wk0 = -1, good, fds[4];
+
+	/* One client per worker; the extras natsd gave a busy worker go. */
+	for (i = 0, tries = 0; i < SUBS_CLIENTS && tries < 8; tries++) {
+		if ((x = client_new(srv->port, NULL)) == NULL)
+			break;
+		if (natsd && i > 0 && x->worker == wk0) {
+			conn_free(x);
+			continue;
+		}
+		if (i == 0)
+			wk0 = x->worker;
+		c[i++] = x;
+	}
+	bare = client_new(srv->port, NULL);
+	if (!ok(i == SUBS_CLIENTS && bare != NULL, "subs: %d clients%s",
+	    SUBS_CLIENTS, natsd ? " on distinct workers" : ""))
+		goto out;
+	for (i = 0; i < SUBS_CLIENTS; i++) {
+		snprintf(subj[i][0], sizeof(subj[i][0]), "subs.%d.a", i);
+		snprintf(subj[i][1], sizeof(subj[i][1]), "subs.%d.b", i);
+		snprintf(subj[i][2], sizeof(subj[i][2]), "subs.%d.q", i);
+		for (k = 0; k < 3; k++)
+			want[i][k] = subj[i][k];
+		conn_send(c[i], "SUB %s 1\r\nSUB %s 2\r\nSUB %s q%d 3\r\n"
+		    "UNSUB 2 5\r\n", subj[i][0], subj[i][1], subj[i][2], i);
+		conn_ping(c[i], T);
+	}
+	conn_ping(bare, T);
+
+	if ((j = get_json(mport, "/connz?subs=1")) == NULL) {
+		ok(0, "/connz?subs=1");
+		goto out;
+	}
+	for (i = 0; i < SUBS_CLIENTS; i++)
+		ok(has_subjects(conn_by_cid(j, c[i]->client_id), want[i], 3),
+		    "/connz?subs=1: cid %lld lists its 3 subjects%s",
+		    (long long)c[i]->client_id, natsd ? (i == 0 ?
+		    " (first worker)" : " (second worker)") : "");
+	ok(has_subjects(conn_by_cid(j, bare->client_id), NULL, 0),
+	    "/connz?subs=1: a connection without subscriptions has no list");
+	ok(json_object_get(conn_by_cid(j, c[0]->client_id),
+	    "subscriptions_list_detail") == NULL,
+	    "/connz?subs=1: no details");
+	json_decref(j);
+
+	/* Deliveries: 2 to client 0's plain sub, 1 to client 1's queue sub. */
+	conn_send(bare, "PUB subs.0.a 2\r\nm1\r\nPUB subs.0.a 2\r\nm2\r\n"
+	    "PUB subs.1.q 2\r\nm3\r\n");
+	conn_ping(bare, T);
+	good = conn_expect_msg(c[0], "subs.0.a", "1", NULL, "m1", T) &&
+	    conn_expect_msg(c[0], "subs.0.a", "1", NULL, "m2", T) &&
+	    conn_expect_msg(c[1], "subs.1.q", "3", NULL, "m3", T);
+	ok(good, "subs: 3 messages delivered");
+	if ((j = get_json(mport, "/connz?subs=detail")) == NULL) {
+		ok(0, "/connz?subs=detail");
+		goto out;
+	}
+	e = conn_by_cid(j, c[0]->client_id);
+	ok(json_is_array(json_object_get(e, "subscriptions_list_detail")) &&
+	    json_array_size(json_object_get(e, "subscriptions_list_detail")) ==
+	    3 && json_object_get(e, "subscriptions_list") == NULL,
+	    "/connz?subs=detail: 3 details for cid %lld, no plain list",
+	    (long long)c[0]->client_id);
+	d = detail_of(e, "subs.0.a");
+	ok(d != NULL && strcmp(json_string_value(json_object_get(d, "sid")) ?
+	    json_string_value(json_object_get(d, "sid")) : "", "1") == 0 &&
+	    jint(d, "msgs") == 2 && jint(d, "cid") == c[0]->client_id &&
+	    json_object_get(d, "qgroup") == NULL &&
+	    json_object_get(d, "max") == NULL,
+	    "subs=detail: subs.0.a: sid 1, msgs 2, its cid, no qgroup, no max");
+	d = detail_of(e, "subs.0.b");
+	ok(d != NULL && jint(d, "msgs") == 0 && jint(d, "max") == 5,
+	    "subs=detail: subs.0.b: msgs 0, max 5 (UNSUB 2 5)");
+	d = detail_of(e, "subs.0.q");
+	ok(d != NULL && strcmp(json_string_value(json_object_get(d,
+	    "qgroup")) ? json_string_value(json_object_get(d, "qgroup")) : "",
+	    "q0") == 0 && jint(d, "msgs") == 0,
+	    "subs=detail: subs.0.q: qgroup q0, msgs 0");
+	d = detail_of(conn_by_cid(j, c[1]->client_id), "subs.1.q");
+	ok(d != NULL && jint(d, "msgs") == 1 && jint(d, "cid") ==
+	    c[1]->client_id, "subs=detail: subs.1.q on the other %s: msgs 1",
+	    natsd ? "worker" : "client");
+	ok(json_object_get(conn_by_cid(j, bare->client_id),
+	    "subscriptions_list_detail") == NULL,
+	    "subs=detail: none for the connection without subscriptions");
+	json_decref(j);
+
+	/* Paging by cid: each page's row gets its own list. */
+	for (i = 0; i < SUBS_CLIENTS + 1; i++) {
+		snprintf(path, sizeof(path), "/connz?subs=1&sort=cid&limit=1"
+		    "&offset=%d", i);
+		if ((j = get_json(mport, path)) == NULL) {
+			ok(0, "%s", path);
+			continue;
+		}
+		e = json_array_get(json_object_get(j, "connections"), 0);
+		if (jint(e, "cid") == bare->client_id)
+			good = has_subjects(e, NULL, 0);
+		else if (jint(e, "cid") == c[0]->client_id)
+			good = has_subjects(e, want[0], 3);
+		else if (jint(e, "cid") == c[1]->client_id)
+			good = has_subjects(e, want[1], 3);
+		else
+			good = 0;
+		ok(good && json_array_size(json_object_get(j,
+		    "connections")) == 1 && jint(j, "total") == 3,
+		    "%s: one row, with its own list", path);
+		json_decref(j);
+	}
+	snprintf(path, sizeof(path), "/connz?subs=1&cid=%lld",
+	    (long long)c[1]->client_id);
+	if ((j = get_json(mport, path)) != NULL) {
+		ok(has_subjects(conn_by_cid(j, c[1]->client_id), want[1], 3),
+		    "/connz?subs=1&cid=: that connection's list");
+		json_decref(j);
+	} else
+		ok(0, "%s", path);
+
+	/* Several at once: they share the workers' rounds, each gets all. */
+	for (i = 0; i < 4; i++)
+		fds[i] = http_start(mport, i % 2 ? "/connz?subs=1" :
+		    "/connz?subs=1&sort=subs&limit=2");
+	for (i = 0, good = 0; i < 4; i++) {
+		j = fds[i] >= 0 ? http_finish(fds[i]) : NULL;
+		good += has_subjects(conn_by_cid(j, c[0]->client_id),
+		    want[0], 3) && has_subjects(conn_by_cid(j,
+		    c[1]->client_id), want[1], 3);
+		json_decref(j);
+	}
+	is_int(good, 4, "4 requests at once: each has both lists");
+
+	if (!natsd) {
+		skip("subs: stopped and killed workers are natsd's");
+		goto out;
+	}
+
+	/* A stopped worker: the reply comes at the deadline, without it. */
+	snprintf(path, sizeof(path), "natsd: worker %d", c[1]->worker);
+	if (!ok((wpid = server_child_titled(srv, path)) > 0, "subs: %s is "
+	    "there", path))
+		goto out;
+	kill(wpid, SIGSTOP);
+	t0 = harness_now_ms();
+	j = get_json(mport, "/connz?subs=1");
+	took = harness_now_ms() - t0;
+	kill(wpid, SIGCONT);
+	ok(j != NULL && took >= 200 && took < 1500, "stopped worker: /connz "
+	    "answered after the deadline (%lld ms)", (long long)took);
+	ok(has_subjects(conn_by_cid(j, c[0]->client_id), want[0], 3),
+	    "stopped worker: the other worker's connection has its list");
+	e = conn_by_cid(j, c[1]->client_id);
+	ok(e != NULL && json_object_get(e, "subscriptions_list") == NULL,
+	    "stopped worker: its connection is listed without one");
+	json_decref(j);
+	/* Resumed, it answers the round it missed, then the next one. */
+	t0 = harness_now_ms();
+	j = get_json(mport, "/connz?subs=1");
+	took = harness_now_ms() - t0;
+	ok(has_subjects(conn_by_cid(j, c[0]->client_id), want[0], 3) &&
+	    has_subjects(conn_by_cid(j, c[1]->client_id), want[1], 3),
+	    "resumed worker: both lists again (%lld ms)", (long long)took);
+	json_decref(j);
+
+	/* Killed while asked: the reply still comes, in time. */
+	kill(wpid, SIGSTOP);
+	t0 = harness_now_ms();
+	if ((k = http_start(mport, "/connz?subs=1")) == -1) {
+		kill(wpid, SIGCONT);
+		ok(0, "GET /connz?subs=1 sent");
+		goto out;
+	}
+	nap(50);
+	kill(wpid, SIGKILL);
+	j = http_finish(k);
+	took = harness_now_ms() - t0;
+	ok(j != NULL && took < 1500, "killed worker: /connz answered "
+	    "(%lld ms)", (long long)took);
+	ok(has_subjects(conn_by_cid(j, c[0]->client_id), want[0], 3),
+	    "killed worker: the live worker's connection has its list");
+	e = conn_by_cid(j, c[1]->client_id);
+	ok(e == NULL || json_object_get(e, "subscriptions_list") == NULL,
+	    "killed worker: its connection has no list");
+	json_decref(j);
+
+	/* The master starts another; it answers rounds like the first. */
+	deadline = harness_now_ms() + 5000;
+	wnew = -1;
+	do {
+		wnew = server_child_titled(srv, path);
+		if (wnew > 0 && wnew != wpid)
+			break;
+		nap(20);
+	} while (harness_now_ms() < deadline);
+	ok(wnew > 0 && wnew != wpid, "killed worker: a new %s", path);
+	deadline = harness_now_ms() + 5000;
+	good = 0;
+	do {
+		if ((j = get_json(mport, "/connz?subs=1")) != NULL) {
+			good = has_subjects(conn_by_cid(j, c[0]->client_id),
+			    want[0], 3) && conn_by_cid(j,
+			    c[1]->client_id) == NULL;
+			json_decref(j);
+		}
+		if (good)
+			break;
+		nap(20);
+	} while (harness_now_ms() < deadline);
+	ok(good, "after the respawn: /connz?subs=1 as before, without the "
+	    "dead worker's client");
+out:
+	for (i = 0; i < SUBS_CLIENTS; i++)
+		conn_free(c[i]);
+	conn_free(bare);
+}
+
+/*
+ * More subscriptions than a worker's 1 MB answer holds: natsd lists as
+ * many as fit (and logs that it cut), the reply stays whole and valid.
+ */
+#define TRUNC_SUBS	5000
+
+static void
+test_connz_subs_truncated(int port, int mport)
+{
+	struct conn	*c;
+	json_t		*j, *e, *list;
+	char		 pad[201], path[64];
+	size_t		 n;
+	int		 i;
+
+	if ((c = client_new(port, NULL)) == NULL) {
+		ok(0, "truncated: a client");
+		return;
+	}
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (i = 0; i < TRUNC_SUBS; i++)
+		conn_send(c, "SUB trunc.%s.%d %d\r\n", pad, i, i + 1);
+	if (!ok(conn_ping(c, T), "truncated: %d subscriptions of 200-byte "
+	    "subjects", TRUNC_SUBS))
+		goto out;
+	snprintf(path, sizeof(path), "/connz?subs=1&cid=%lld",
+	    (long long)c->client_id);
+	if ((j = get_json(mport, path)) == NULL) {
+		ok(0, "truncated: %s", path);
+		goto out;
+	}
+	e = conn_by_cid(j, c->client_id);
+	list = json_object_get(e, "subscriptions_list");
+	n = json_array_size(list);
+	if (natsd)
+		ok(n > 1000 && n < TRUNC_SUBS, "truncated: a valid reply "
+		    "listing what fit (%zu of %d)", n, TRUNC_SUBS);
+	else
+		is_int((long long)n, TRUNC_SUBS, "truncated: all listed");
+	ok(n > 0 && strncmp(json_string_value(json_array_get(list, 0)) ?
+	    json_string_value(json_array_get(list, 0)) : "", "trunc.", 6) == 0,
+	    "truncated: the subjects are whole");
+	json_decref(j);
+out:
+	conn_free(c);
+}
+
 static void
 test_routez_subsz_healthz(int port, int mport)
 {
@@ -1316,6 +1718,9 @@ main(void)
 	test_errors(mport);
 	test_metrics(mport);
 	test_kill_monitor(srv, mport);
+	test_connz_subs_truncated(srv->port, mport);
+	/* Last: it kills a worker. */
+	test_connz_subs(srv, mport);
 
 	server_stop(srv);
 	is_int(server_log_check(srv), 0, "no unexpected errors in the log");
