@@ -1,5 +1,6 @@
 /*
- * NATS client protocol parser, zero-copy, one frame per call.
+ * NATS protocol parser, client and route side, zero-copy, one frame per
+ * call.
  *
  * nats-server's parser (server/parser.go) is a byte-at-a-time state machine
  * that keeps its state in the connection between reads and copies the
@@ -22,10 +23,11 @@
  *	LINE	the end of the control line: memchr() for '\n', so telnet's
  *		bare LF works and a CR before it is dropped;
  *	ARGS	the arguments, split on blanks and checked;
- *	PAYLOAD	for PUB/HPUB (and MSG/HMSG on the client side): the size is
- *		known, so *need tells the caller how big the whole frame is;
- *		the two bytes after the payload must be CR LF, and each is
- *		checked as soon as it has arrived.
+ *	PAYLOAD	for PUB/HPUB (MSG/HMSG on the client side, RMSG/HMSG on
+ *		the route side): the size is known, so *need tells the
+ *		caller how big the whole frame is; the two bytes after the
+ *		payload must be CR LF, and each is checked as soon as it has
+ *		arrived.
  *
  * What is an error follows nats-server 2.9 (checked against its binary):
  *
@@ -58,6 +60,23 @@
  *
  * Like nats-server's splitArg(), SUB and UNSUB also split their arguments
  * on a stray CR; PUB and HPUB split on space and tab only.
+ *
+ * The route side (lim->route_side, the router's connections to other
+ * servers) knows CONNECT INFO PING PONG +OK -ERR as above and, instead of
+ * the client operations, the route ones of nats-server 2.9's route.go:
+ *
+ *	RS+ account subject [queue [weight]]
+ *	RS- account subject [queue]
+ *	RMSG account subject [reply | + reply [queue ...] | '|' queue ...] size
+ *	HMSG account subject [as RMSG] hdr_size total_size
+ *
+ * Their arguments are split as splitArg() does, on a stray CR too.  The
+ * argument counts and the reply indicator are checked as nats-server's
+ * processRemoteSub(), processRemoteUnsub() and processRoutedMsgArgs() do,
+ * with two differences on RS+ noted at its case below.  PUB HPUB SUB UNSUB
+ * MSG and the leafnode-origin LS+ LS- LMSG are unknown operations there,
+ * and RS+ RS- RMSG are unknown to a client.  Control line and payload
+ * limits apply as to a client: the router chooses them.
  */
 #include "config.h"
 
@@ -69,6 +88,8 @@
 #include "parser.h"
 
 #define MAX_ARGS	5	/* HMSG subject sid reply hdr total */
+#define SEP_CR		true	/* split_args(): a CR separates too */
+#define SEP_BLANK	false
 #define MAX_SIZE_DIGITS	9	/* as nats-server's parseSize() */
 
 /* How an operation name must be followed. */
@@ -83,28 +104,39 @@ struct op_desc {
 	const char	*print;		/* as proto_op_name() returns it */
 	uint8_t		 len;
 	uint8_t		 tail;		/* enum op_tail */
+	bool		 payload;	/* a payload follows the control line */
 };
 
 static const struct op_desc ops[] = {
-	[OP_NONE] =	{ "",		"NONE",		0, TAIL_ANY },
-	[OP_CONNECT] =	{ "connect",	"CONNECT",	7, TAIL_ARG },
-	[OP_PUB] =	{ "pub",	"PUB",		3, TAIL_BLANK },
-	[OP_HPUB] =	{ "hpub",	"HPUB",		4, TAIL_BLANK },
-	[OP_SUB] =	{ "sub",	"SUB",		3, TAIL_BLANK },
-	[OP_UNSUB] =	{ "unsub",	"UNSUB",	5, TAIL_BLANK },
-	[OP_PING] =	{ "ping",	"PING",		4, TAIL_ANY },
-	[OP_PONG] =	{ "pong",	"PONG",		4, TAIL_ANY },
-	[OP_INFO] =	{ "info",	"INFO",		4, TAIL_ARG },
-	[OP_OK] =	{ "+ok",	"+OK",		3, TAIL_ANY },
-	[OP_ERR] =	{ "-err",	"-ERR",		4, TAIL_BLANK },
-	[OP_MSG] =	{ "msg",	"MSG",		3, TAIL_BLANK },
-	[OP_HMSG] =	{ "hmsg",	"HMSG",		4, TAIL_BLANK },
+	[OP_NONE] =	{ "",		"NONE",		0, TAIL_ANY,	false },
+	[OP_CONNECT] =	{ "connect",	"CONNECT",	7, TAIL_ARG,	false },
+	[OP_PUB] =	{ "pub",	"PUB",		3, TAIL_BLANK,	true },
+	[OP_HPUB] =	{ "hpub",	"HPUB",		4, TAIL_BLANK,	true },
+	[OP_SUB] =	{ "sub",	"SUB",		3, TAIL_BLANK,	false },
+	[OP_UNSUB] =	{ "unsub",	"UNSUB",	5, TAIL_BLANK,	false },
+	[OP_PING] =	{ "ping",	"PING",		4, TAIL_ANY,	false },
+	[OP_PONG] =	{ "pong",	"PONG",		4, TAIL_ANY,	false },
+	[OP_INFO] =	{ "info",	"INFO",		4, TAIL_ARG,	false },
+	[OP_OK] =	{ "+ok",	"+OK",		3, TAIL_ANY,	false },
+	[OP_ERR] =	{ "-err",	"-ERR",		4, TAIL_BLANK,	false },
+	[OP_MSG] =	{ "msg",	"MSG",		3, TAIL_BLANK,	true },
+	[OP_HMSG] =	{ "hmsg",	"HMSG",		4, TAIL_BLANK,	true },
+	[OP_RSUB] =	{ "rs+",	"RS+",		3, TAIL_BLANK,	false },
+	[OP_RUNSUB] =	{ "rs-",	"RS-",		3, TAIL_BLANK,	false },
+	[OP_RMSG] =	{ "rmsg",	"RMSG",		4, TAIL_BLANK,	true },
 };
 
 static inline bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t';
+}
+
+/* What separates route arguments and queue names: nats-server's splitArg(). */
+static inline bool
+is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
 }
 
 /*
@@ -121,9 +153,11 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 	size_t			 i, n;
 
 	/*
-	 * The first byte, and for 'P' and 'H' the second, pick the name.
-	 * The raw byte is switched on, not the byte | 0x20: that would
-	 * turn CR into '-'.
+	 * The first byte, and for 'P', 'H' and 'R' the second (and for RS+
+	 * and RS- the third), pick the name.  The raw byte is switched on,
+	 * not the byte | 0x20: that would turn CR into '-'.  Each side
+	 * refuses the other's operations here, at the byte that tells them
+	 * apart, as an unknown name would be.
 	 */
 	switch (buf[0]) {
 	case 'P': case 'p':
@@ -131,6 +165,8 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 			return PROTO_MORE;
 		switch (buf[1]) {
 		case 'U': case 'u':
+			if (lim->route_side)
+				return PROTO_E_UNKNOWN_OP;
 			o = OP_PUB;
 			break;
 		case 'I': case 'i':
@@ -148,10 +184,12 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 			return PROTO_MORE;
 		switch (buf[1]) {
 		case 'P': case 'p':
+			if (lim->route_side)
+				return PROTO_E_UNKNOWN_OP;
 			o = OP_HPUB;
 			break;
 		case 'M': case 'm':
-			if (!lim->client_side)
+			if (!lim->client_side && !lim->route_side)
 				return PROTO_E_UNKNOWN_OP;
 			o = OP_HMSG;
 			break;
@@ -159,10 +197,38 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 			return PROTO_E_UNKNOWN_OP;
 		}
 		break;
+	case 'R': case 'r':
+		if (!lim->route_side)
+			return PROTO_E_UNKNOWN_OP;
+		if (len < 2)
+			return PROTO_MORE;
+		switch (buf[1]) {
+		case 'S': case 's':
+			/* Exactly: below, VT | 0x20 is '+', CR | 0x20 '-'. */
+			if (len < 3)
+				return PROTO_MORE;
+			if (buf[2] == '+')
+				o = OP_RSUB;
+			else if (buf[2] == '-')
+				o = OP_RUNSUB;
+			else
+				return PROTO_E_UNKNOWN_OP;
+			break;
+		case 'M': case 'm':
+			o = OP_RMSG;
+			break;
+		default:
+			return PROTO_E_UNKNOWN_OP;
+		}
+		break;
 	case 'S': case 's':
+		if (lim->route_side)
+			return PROTO_E_UNKNOWN_OP;
 		o = OP_SUB;
 		break;
 	case 'U': case 'u':
+		if (lim->route_side)
+			return PROTO_E_UNKNOWN_OP;
 		o = OP_UNSUB;
 		break;
 	case 'C': case 'c':
@@ -172,7 +238,7 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 		o = OP_INFO;
 		break;
 	case 'M': case 'm':
-		if (!lim->client_side)
+		if (!lim->client_side || lim->route_side)
 			return PROTO_E_UNKNOWN_OP;
 		o = OP_MSG;
 		break;
@@ -189,7 +255,8 @@ parse_op(const struct proto_limits *lim, const char *buf, size_t len,
 	/*
 	 * The rest of the name.  Past the first byte every name character
 	 * is a letter, and for a lower-case letter l, (c | 0x20) == l holds
-	 * exactly when c is l or its upper case.
+	 * exactly when c is l or its upper case.  (RS+ and RS- end in a
+	 * sign, matched exactly above; '+' and '-' stay what they are.)
 	 */
 	d = &ops[o];
 	n = len < d->len ? len : d->len;
@@ -242,14 +309,14 @@ split_args(const char *p, const char *end, struct proto_slice *tok,
 	size_t		 n = 0;
 
 	for (;;) {
-		while (p < end && (is_blank(*p) || (cr && *p == '\r')))
+		while (p < end && (cr ? is_sep(*p) : is_blank(*p)))
 			p++;
 		if (p == end)
 			return n;
 		if (n == max)
 			return max + 1;
 		s = p;
-		while (p < end && !is_blank(*p) && !(cr && *p == '\r'))
+		while (p < end && !(cr ? is_sep(*p) : is_blank(*p)))
 			p++;
 		tok[n].p = s;
 		tok[n].len = (size_t)(p - s);
@@ -277,21 +344,95 @@ parse_size(const struct proto_slice *t, size_t *out)
 }
 
 /*
+ * The arguments of a routed message, nsizes being 1 for RMSG and 2 for
+ * HMSG (header size, total size):
+ *
+ *	RMSG account subject [reply] size
+ *	RMSG account subject + reply [queue ...] size
+ *	RMSG account subject | queue ... size
+ *
+ * As in nats-server's processRoutedMsgArgs(), one argument between the
+ * subject and the sizes is the reply, whatever it looks like; with more,
+ * the first of them must be "+" or "|" and the rest are queue names, in
+ * any number.  They are neither counted nor stored here: f->queues is the
+ * stretch of the line they occupy, for proto_split_queues(), and the sizes
+ * are found by walking back from the end of the line.
+ */
+static int
+parse_route_msg(struct proto_frame *f, const char *a, const char *end,
+    size_t nsizes)
+{
+	struct proto_slice	 t[MAX_ARGS], sz[2];
+	const char		*qs, *qe, *te;
+	size_t			 n, i;
+
+	n = split_args(a, end, t, nsizes + 3, SEP_CR);
+	if (n < nsizes + 2)
+		return PROTO_E_ARGS;
+	f->account = t[0];
+	f->subject = t[1];
+	if (n <= nsizes + 3) {
+		if (n == nsizes + 3)
+			f->reply = t[2];
+		for (i = 0; i < nsizes; i++)
+			sz[i] = t[n - nsizes + i];
+	} else {
+		if (t[2].len != 1 || (t[2].p[0] != '+' && t[2].p[0] != '|'))
+			return PROTO_E_ARGS;
+		qs = t[2].p + 1;
+		if (t[2].p[0] == '+') {
+			f->reply = t[3];
+			qs = t[3].p + t[3].len;
+		}
+		/*
+		 * There are at least nsizes + 4 arguments and the queue names
+		 * start after the third or fourth, so the last nsizes lie
+		 * wholly past qs.
+		 */
+		qe = end;
+		for (i = nsizes; i-- > 0;) {
+			while (is_sep(qe[-1]))
+				qe--;
+			te = qe;
+			while (!is_sep(qe[-1]))
+				qe--;
+			sz[i].p = qe;
+			sz[i].len = (size_t)(te - qe);
+		}
+		while (qs < qe && is_sep(*qs))
+			qs++;
+		while (qe > qs && is_sep(qe[-1]))
+			qe--;
+		f->queues.p = qs;
+		f->queues.len = (size_t)(qe - qs);
+	}
+	if (nsizes == 2 && !parse_size(&sz[0], &f->hdr_len))
+		return PROTO_E_ARGS;
+	if (!parse_size(&sz[nsizes - 1], &f->total_len) ||
+	    f->hdr_len > f->total_len)
+		return PROTO_E_ARGS;
+	return 0;
+}
+
+/*
  * Stage ARGS: fill f from the argument bytes [a, end) of operation f->op.
  * Returns 0 or PROTO_E_ARGS.
  */
 static int
-parse_args(struct proto_frame *f, const char *a, const char *end)
+parse_args(struct proto_frame *f, const char *a, const char *end, bool route)
 {
 	struct proto_slice	 t[MAX_ARGS];
 	size_t			 n, i, fixed, max;
 	bool			 has_sid, has_hdr;
 
 	switch (f->op) {
+	case OP_HMSG:
+		if (route)
+			return parse_route_msg(f, a, end, 2);
+		/* FALLTHROUGH */
 	case OP_PUB:
 	case OP_HPUB:
 	case OP_MSG:
-	case OP_HMSG:
 		/*
 		 * PUB subject [reply] size
 		 * HPUB subject [reply] hdr_size total_size
@@ -301,7 +442,7 @@ parse_args(struct proto_frame *f, const char *a, const char *end)
 		has_sid = f->op == OP_MSG || f->op == OP_HMSG;
 		has_hdr = f->op == OP_HPUB || f->op == OP_HMSG;
 		fixed = 2 + has_sid + has_hdr;	/* without the reply */
-		n = split_args(a, end, t, MAX_ARGS, false);
+		n = split_args(a, end, t, MAX_ARGS, SEP_BLANK);
 		if (n != fixed && n != fixed + 1)
 			return PROTO_E_ARGS;
 		i = 0;
@@ -318,7 +459,7 @@ parse_args(struct proto_frame *f, const char *a, const char *end)
 		return 0;
 	case OP_SUB:
 		/* SUB subject [queue] sid */
-		n = split_args(a, end, t, 3, true);
+		n = split_args(a, end, t, 3, SEP_CR);
 		if (n != 2 && n != 3)
 			return PROTO_E_ARGS;
 		f->subject = t[0];
@@ -328,12 +469,46 @@ parse_args(struct proto_frame *f, const char *a, const char *end)
 		return 0;
 	case OP_UNSUB:
 		/* UNSUB sid [max_msgs]; a max that does not parse is none. */
-		n = split_args(a, end, t, 2, true);
+		n = split_args(a, end, t, 2, SEP_CR);
 		if (n != 1 && n != 2)
 			return PROTO_E_ARGS;
 		f->sid = t[0];
 		if (n == 2 && parse_size(&t[1], &max))
 			f->max_msgs = (int64_t)max;
+		return 0;
+	case OP_RMSG:
+		return parse_route_msg(f, a, end, 1);
+	case OP_RSUB:
+		/*
+		 * RS+ account subject [queue [weight]].  nats-server sends a
+		 * queue with its weight, always, and refuses a queue without
+		 * one; we take it as weight 1, which is what a queue member
+		 * counts for.  A bad weight is an error here, where
+		 * nats-server would store -1.  A weight of 0 is passed on.
+		 */
+		n = split_args(a, end, t, 4, SEP_CR);
+		if (n < 2 || n > 4)
+			return PROTO_E_ARGS;
+		f->account = t[0];
+		f->subject = t[1];
+		f->weight = 1;
+		if (n >= 3)
+			f->queue = t[2];
+		if (n == 4) {
+			if (!parse_size(&t[3], &max))
+				return PROTO_E_ARGS;
+			f->weight = (uint32_t)max;
+		}
+		return 0;
+	case OP_RUNSUB:
+		/* RS- account subject [queue] */
+		n = split_args(a, end, t, 3, SEP_CR);
+		if (n != 2 && n != 3)
+			return PROTO_E_ARGS;
+		f->account = t[0];
+		f->subject = t[1];
+		if (n == 3)
+			f->queue = t[2];
 		return 0;
 	case OP_CONNECT:
 	case OP_INFO:
@@ -385,9 +560,9 @@ proto_parse(const struct proto_limits *lim, const char *buf, size_t len,
 	a = start;
 	while (a < end && is_blank(*a))
 		a++;
-	if ((r = parse_args(f, a, end)) != 0)
+	if ((r = parse_args(f, a, end, lim->route_side)) != 0)
 		return r;
-	if (op != OP_PUB && op != OP_HPUB && op != OP_MSG && op != OP_HMSG) {
+	if (!ops[op].payload) {
 		*used = line;
 		return PROTO_FRAME;
 	}
@@ -411,6 +586,39 @@ proto_parse(const struct proto_limits *lim, const char *buf, size_t len,
 	f->payload = pay;
 	*used = frame;
 	return PROTO_FRAME;
+}
+
+bool
+proto_queue_next(struct proto_slice *rest, struct proto_slice *name)
+{
+	const char	*p = rest->p, *end = rest->p + rest->len;
+
+	while (p < end && is_sep(*p))
+		p++;
+	if (p == end) {
+		rest->p = end;
+		rest->len = 0;
+		return false;
+	}
+	name->p = p;
+	while (p < end && !is_sep(*p))
+		p++;
+	name->len = (size_t)(p - name->p);
+	rest->p = p;
+	rest->len = (size_t)(end - p);
+	return true;
+}
+
+size_t
+proto_split_queues(const struct proto_slice *queues, struct proto_slice *out,
+    size_t max)
+{
+	struct proto_slice	 rest = *queues;
+	size_t			 n = 0;
+
+	while (n < max && proto_queue_next(&rest, &out[n]))
+		n++;
+	return n;
 }
 
 const char *

@@ -10,6 +10,11 @@
  * while the control line itself is still incomplete.  The caller keeps the
  * unconsumed tail and calls again with it plus newly read bytes: frames may
  * be split anywhere.  Errors are negative and name the -ERR to send.
+ *
+ * With route_side set the parser speaks the route protocol instead (the
+ * router's side of a route connection): RS+ RS- RMSG and HMSG with an
+ * account, besides CONNECT INFO PING PONG +OK -ERR; the client operations
+ * are unknown there, and the route ones are unknown to a client.
  */
 #ifndef NATSD_PARSER_H
 #define NATSD_PARSER_H
@@ -30,8 +35,11 @@ enum proto_op {
 	OP_INFO,
 	OP_OK,		/* +OK */
 	OP_ERR,		/* -ERR */
-	OP_MSG,		/* MSG / HMSG: only parsed in client-side (test) mode */
-	OP_HMSG,
+	OP_MSG,		/* MSG: only parsed in client-side (test) mode */
+	OP_HMSG,	/* client side: with a sid; route side: an account */
+	OP_RSUB,	/* RS+: route side only */
+	OP_RUNSUB,	/* RS- */
+	OP_RMSG,
 };
 
 enum proto_result {
@@ -48,27 +56,72 @@ struct proto_slice {
 	size_t		 len;
 };
 
+/*
+ * Every slice points into the buffer given to proto_parse(); a field the
+ * operation does not have is zero.  Which operations fill which field:
+ *
+ *	subject		PUB HPUB SUB MSG HMSG RS+ RS- RMSG
+ *	reply		PUB HPUB MSG HMSG RMSG (len 0 if none)
+ *	queue		SUB RS+ RS- (len 0 if none)
+ *	sid		SUB UNSUB, client-side MSG HMSG
+ *	arg		CONNECT and INFO JSON, -ERR text
+ *	payload		PUB HPUB MSG HMSG RMSG: headers then body, total_len
+ *			bytes of which the first hdr_len (HPUB HMSG) are headers
+ *	max_msgs	UNSUB, 0 when absent
+ *	account		RS+ RS- RMSG, route-side HMSG
+ *	queues		RMSG, route-side HMSG: the queue names as sent,
+ *			blank-separated (proto_split_queues()); len 0 if none
+ *	weight		RS+: the queue weight, 1 if absent; may be 0
+ *
+ * weight sits in the padding after op, so the route fields cost a client
+ * frame 32 more bytes to clear and nothing else.
+ */
 struct proto_frame {
 	enum proto_op		 op;
-	struct proto_slice	 subject;	/* PUB HPUB SUB MSG HMSG */
-	struct proto_slice	 reply;		/* PUB HPUB MSG HMSG; len 0 if none */
-	struct proto_slice	 queue;		/* SUB; len 0 if none */
-	struct proto_slice	 sid;		/* SUB UNSUB MSG HMSG */
-	struct proto_slice	 arg;		/* CONNECT/INFO JSON, -ERR text */
-	const char		*payload;	/* PUB HPUB MSG HMSG: headers then body */
-	size_t			 hdr_len;	/* HPUB HMSG: header bytes; else 0 */
-	size_t			 total_len;	/* bytes at payload (headers + body) */
-	int64_t			 max_msgs;	/* UNSUB: 0 when absent */
+	uint32_t		 weight;
+	struct proto_slice	 subject;
+	struct proto_slice	 reply;
+	struct proto_slice	 queue;
+	struct proto_slice	 sid;
+	struct proto_slice	 arg;
+	const char		*payload;
+	size_t			 hdr_len;
+	size_t			 total_len;
+	int64_t			 max_msgs;
+	struct proto_slice	 account;
+	struct proto_slice	 queues;
 };
 
+/*
+ * max_control_line bounds the argument bytes of a line, max_payload the
+ * total size of a payload (PUB HPUB, client-side MSG HMSG, RMSG and
+ * route-side HMSG).  client_side accepts MSG and HMSG (test clients,
+ * bench); route_side speaks the route protocol and wins over client_side.
+ * nats-server 2.9 bounds neither line nor payload on a route (later ones
+ * allow a route 16 times max_control_line); a router should pass limits
+ * that no peer's queue list or max_payload can reach.
+ */
 struct proto_limits {
-	size_t	max_control_line;	/* bytes before CRLF, CRLF excluded */
-	size_t	max_payload;		/* PUB/HPUB (and client-side MSG/HMSG) total size */
-	bool	client_side;		/* accept MSG/HMSG (test clients, bench) */
+	size_t	max_control_line;
+	size_t	max_payload;
+	bool	client_side;
+	bool	route_side;
 };
 
 int	proto_parse(const struct proto_limits *, const char *buf, size_t len,
 	    struct proto_frame *f, size_t *used, size_t *need);
 const char *proto_op_name(enum proto_op);
+
+/*
+ * The queue names of an RMSG / HMSG frame (f->queues), without copying:
+ * proto_split_queues() stores the first max of them in out[] and returns
+ * how many it stored; names past the max-th are left out, so a return of
+ * max may mean there were more.  proto_queue_next() walks them all: it
+ * takes the next name off *rest into *name and returns false when none
+ * is left.
+ */
+size_t	proto_split_queues(const struct proto_slice *queues,
+	    struct proto_slice *out, size_t max);
+bool	proto_queue_next(struct proto_slice *rest, struct proto_slice *name);
 
 #endif

@@ -6,7 +6,9 @@
  * transcript it must produce.  A transcript lists every frame the parser
  * returned ("PUB s=foo h=0 t=2 p=hi"), the error that stopped it
  * ("ERR:UNKNOWN_OP"), and what was left waiting at the end
- * ("MORE(5,0)": 5 bytes kept, need hint 0).  It is produced by drive(),
+ * ("MORE(5,0)": 5 bytes kept, need hint 0).  Route frames add their
+ * account ("acc="), queue names ("qs=", as they appear) and, for RS+, the
+ * weight ("w=").  It is produced by drive(),
  * which behaves like a client's read loop: bytes arrive in chunks, the
  * unconsumed tail is stashed and handed back with the next chunk.  Every
  * row is run whole, split in two at every byte position, and fed one byte
@@ -32,9 +34,13 @@
 #define DEF_MCL		4096
 #define DEF_PAYLOAD	(1024 * 1024)
 
-static const struct proto_limits lim_def = { DEF_MCL, DEF_PAYLOAD, false };
-static const struct proto_limits lim_small = { 40, 16, false };
-static const struct proto_limits lim_client = { DEF_MCL, DEF_PAYLOAD, true };
+/* max_control_line, max_payload, client_side, route_side */
+static const struct proto_limits lim_def = { DEF_MCL, DEF_PAYLOAD, 0, 0 };
+static const struct proto_limits lim_small = { 40, 16, 0, 0 };
+static const struct proto_limits lim_client = { DEF_MCL, DEF_PAYLOAD, 1, 0 };
+static const struct proto_limits lim_route = { DEF_MCL, DEF_PAYLOAD, 0, 1 };
+static const struct proto_limits lim_rsmall = { 40, 16, 0, 1 };
+static const struct proto_limits lim_both = { DEF_MCL, DEF_PAYLOAD, 1, 1 };
 
 /* A growing string. */
 struct sbuf {
@@ -151,11 +157,15 @@ frame_desc(struct sbuf *tr, const struct proto_frame *f)
 	if (tr->len > 0)
 		sb_add(tr, "|");
 	sb_add(tr, "%s", proto_op_name(f->op));
+	slice_desc(tr, "acc", &f->account);
 	slice_desc(tr, "s", &f->subject);
 	slice_desc(tr, "r", &f->reply);
 	slice_desc(tr, "q", &f->queue);
+	slice_desc(tr, "qs", &f->queues);
 	slice_desc(tr, "sid", &f->sid);
 	slice_desc(tr, "a", &f->arg);
+	if (f->op == OP_RSUB || f->weight != 0)
+		sb_add(tr, " w=%u", f->weight);
 	if (f->max_msgs != 0)
 		sb_add(tr, " m=%lld", (long long)f->max_msgs);
 	if (f->payload != NULL) {
@@ -222,6 +232,8 @@ drive(const struct proto_limits *lim, const char *in, size_t n,
 			    !slice_in(&f.queue, b + off, used) ||
 			    !slice_in(&f.sid, b + off, used) ||
 			    !slice_in(&f.arg, b + off, used) ||
+			    !slice_in(&f.account, b + off, used) ||
+			    !slice_in(&f.queues, b + off, used) ||
 			    (f.payload != NULL && (f.payload < b + off ||
 			    f.payload + f.total_len + 2 != b + off + used)))
 				st->bad_slice++;
@@ -527,6 +539,170 @@ static const struct row rows[] = {
 	ROW(&lim_client, "MSGX\r\n", "ERR:UNKNOWN_OP"),
 	ROW(&lim_client, "MSG foo 1 5\r\nhelloXX", "ERR:UNKNOWN_OP"),
 	ROW(&lim_client, "PUB foo 1\r\nx\r\n", "PUB s=foo h=0 t=1 p=x"),
+	/* Route side: every operation and form. */
+	ROW(&lim_route, "RS+ $G foo\r\n", "RS+ acc=$G s=foo w=1"),
+	ROW(&lim_route, "RS+ $G foo.* bar 3\r\n",
+	    "RS+ acc=$G s=foo.* q=bar w=3"),
+	ROW(&lim_route, "RS+ $G foo bar 999999999\r\n",
+	    "RS+ acc=$G s=foo q=bar w=999999999"),
+	ROW(&lim_route, "RS+ $G foo bar 0\r\n", "RS+ acc=$G s=foo q=bar w=0"),
+	ROW(&lim_route, "RS+ $G foo bar\r\n", "RS+ acc=$G s=foo q=bar w=1"),
+	ROW(&lim_route, "RS+ $SYS $SYS.REQ.> q 2\r\n",
+	    "RS+ acc=$SYS s=$SYS.REQ.> q=q w=2"),
+	ROW(&lim_route, "RS- $G foo\r\n", "RS- acc=$G s=foo"),
+	ROW(&lim_route, "RS- $G foo bar\r\n", "RS- acc=$G s=foo q=bar"),
+	ROW(&lim_route, "RMSG $G foo 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo _INBOX.1 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo r=_INBOX.1 h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo + _INBOX.1 q1 q2 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo r=_INBOX.1 qs=q1 q2 h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo + _INBOX.1 q1 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo r=_INBOX.1 qs=q1 h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo + _INBOX.1 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo r=_INBOX.1 h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo | q1 5\r\nhello\r\n",
+	    "RMSG acc=$G s=foo qs=q1 h=0 t=5 p=hello"),
+	ROW(&lim_route, "RMSG $G foo | q1 q2 q3 0\r\n\r\n",
+	    "RMSG acc=$G s=foo qs=q1 q2 q3 h=0 t=0 p="),
+	ROW(&lim_route, "HMSG $G foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n",
+	    "HMSG acc=$G s=foo h=12 t=14 p=NATS/1.0\\r\\n\\r\\nhi"),
+	ROW(&lim_route, "HMSG $G foo rep 12 12\r\nNATS/1.0\r\n\r\n\r\n",
+	    "HMSG acc=$G s=foo r=rep h=12 t=12 p=NATS/1.0\\r\\n\\r\\n"),
+	ROW(&lim_route, "HMSG $G foo + rep q1 q2 1 2\r\nhb\r\n",
+	    "HMSG acc=$G s=foo r=rep qs=q1 q2 h=1 t=2 p=hb"),
+	ROW(&lim_route, "HMSG $G foo + rep 1 2\r\nhb\r\n",
+	    "HMSG acc=$G s=foo r=rep h=1 t=2 p=hb"),
+	ROW(&lim_route, "HMSG $G foo | q1 0 2\r\nhb\r\n",
+	    "HMSG acc=$G s=foo qs=q1 h=0 t=2 p=hb"),
+	ROW(&lim_route, "HMSG $G foo | q1 q2 q3 2 2\r\nhb\r\n",
+	    "HMSG acc=$G s=foo qs=q1 q2 q3 h=2 t=2 p=hb"),
+	/* One argument before the size is the reply, whatever it is. */
+	ROW(&lim_route, "RMSG $G foo + 1\r\nx\r\n",
+	    "RMSG acc=$G s=foo r=+ h=0 t=1 p=x"),
+	ROW(&lim_route, "RMSG $G foo | 1\r\nx\r\n",
+	    "RMSG acc=$G s=foo r=\\x7c h=0 t=1 p=x"),
+	ROW(&lim_route, "HMSG $G foo | 0 1\r\nx\r\n",
+	    "HMSG acc=$G s=foo r=\\x7c h=0 t=1 p=x"),
+	/* The other operations a route speaks. */
+	ROW(&lim_route, "INFO {\"server_id\":\"x\"}\r\nCONNECT {}\r\n"
+	    "PING\r\nPONG\r\n+OK\r\n-ERR 'Authorization Violation'\r\n",
+	    "INFO a={\"server_id\":\"x\"}|CONNECT a={}|PING|PONG|+OK|"
+	    "-ERR a='Authorization Violation'"),
+	/* Case, blanks, tabs, bare LF, a stray CR (nats-server's splitArg). */
+	ROW(&lim_route, "rs+ $G a\r\nRs- $G a\r\nrS+ $G a q 2\r\n",
+	    "RS+ acc=$G s=a w=1|RS- acc=$G s=a|RS+ acc=$G s=a q=q w=2"),
+	ROW(&lim_route, "rmsg $G a 1\r\nx\r\nrMsG $G a 1\r\ny\r\n"
+	    "hmsg $G a 0 1\r\nz\r\n",
+	    "RMSG acc=$G s=a h=0 t=1 p=x|RMSG acc=$G s=a h=0 t=1 p=y|"
+	    "HMSG acc=$G s=a h=0 t=1 p=z"),
+	ROW(&lim_route, "RS+\t$G \t foo\t q \t 7 \t\r\n",
+	    "RS+ acc=$G s=foo q=q w=7"),
+	ROW(&lim_route, "RMSG\t$G \t foo\t|\tq1 \t q2\t 2 \r\nhi\r\n",
+	    "RMSG acc=$G s=foo qs=q1 \\x09 q2 h=0 t=2 p=hi"),
+	ROW(&lim_route, "HMSG  $G  foo  +  r  q1  q2  1  2  \r\nhi\r\n",
+	    "HMSG acc=$G s=foo r=r qs=q1  q2 h=1 t=2 p=hi"),
+	ROW(&lim_route, "RS+ $G foo\nRS- $G foo\nRMSG $G foo 1\nx\r\n",
+	    "RS+ acc=$G s=foo w=1|RS- acc=$G s=foo|"
+	    "RMSG acc=$G s=foo h=0 t=1 p=x"),
+	ROW(&lim_route, "RS+ $G foo\rq 2\r\n", "RS+ acc=$G s=foo q=q w=2"),
+	ROW(&lim_route, "RMSG $G foo | q1\rq2 1\r\nx\r\n",
+	    "RMSG acc=$G s=foo qs=q1\\rq2 h=0 t=1 p=x"),
+	/* Pipelined, mixed; binary payloads. */
+	ROW(&lim_route, "INFO {}\r\nCONNECT {}\r\nRS+ $G a\r\nRMSG $G a 1\r\n"
+	    "x\r\nPING\r\nHMSG $G a | q 2 3\r\nhdy\r\nRS- $G a\r\nPONG\r\n"
+	    "RMSG $G b + r q1 q2 4\r\n\r\n\r\n\r\n",
+	    "INFO a={}|CONNECT a={}|RS+ acc=$G s=a w=1|"
+	    "RMSG acc=$G s=a h=0 t=1 p=x|PING|HMSG acc=$G s=a qs=q h=2 t=3 "
+	    "p=hdy|RS- acc=$G s=a|PONG|RMSG acc=$G s=b r=r qs=q1 q2 h=0 t=4 "
+	    "p=\\r\\n\\r\\n"),
+	/* Incomplete input waits; a known size gives a need hint. */
+	ROW(&lim_route, "RMSG $G foo 5\r\nhel", "MORE(18,22)"),
+	ROW(&lim_route, "RMSG $G foo | q1 q2 5\r\nhello\r",
+	    "MORE(29,30)"),
+	ROW(&lim_route, "PING\r\nRS+ $G foo", "PING|MORE(10,0)"),
+	ROW(&lim_route, "RS", "MORE(2,0)"),
+	/* Malformed arguments. */
+	ROW(&lim_route, "RS+ \r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G foo q 1 x\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G foo q x\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G foo q -1\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G foo q 1x\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G foo q 1000000000\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS- $G\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS- $G foo q 1\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG \r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo x\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo bar -1\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo 1000000000\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo a b 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo ++ r q 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo | q1 q2\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RMSG $G foo + r q1 x\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo 6 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo r x 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo | q 6 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo | q x 5\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "HMSG $G foo a b 1 2\r\n", "ERR:ARGS"),
+	ROW(&lim_route, "RS+ $G a\r\nRS+ $G\r\nRS+ $G c\r\n",
+	    "RS+ acc=$G s=a w=1|ERR:ARGS"),
+	/* Unknown operations: malformed route names. */
+	ROW(&lim_route, "RS+\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RS+$G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RS* $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RS\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RS\x0b $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RMSX $G foo 1\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RMSG\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RX\r\n", "ERR:UNKNOWN_OP"),
+	/* The client's operations are unknown on a route... */
+	ROW(&lim_route, "PUB foo 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "HPUB foo 0 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "SUB foo 1\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "UNSUB 1\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "MSG foo 1 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "LS+ $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "LS- $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "LMSG $G foo 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "PING\r\nSUB foo 1\r\n", "PING|ERR:UNKNOWN_OP"),
+	/* ...and the route's unknown to a client, test client or not. */
+	ROW(&lim_def, "RS+ $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_def, "RS- $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_def, "RMSG $G foo 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_def, "HMSG $G foo 0 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_def, "PING\r\nRS+ $G foo\r\n", "PING|ERR:UNKNOWN_OP"),
+	ROW(&lim_client, "RS+ $G foo\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_client, "RMSG $G foo 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	/* Both flags: the route side wins. */
+	ROW(&lim_both, "HMSG $G foo 0 1\r\nx\r\n",
+	    "HMSG acc=$G s=foo h=0 t=1 p=x"),
+	ROW(&lim_both, "MSG foo 1 1\r\nx\r\n", "ERR:UNKNOWN_OP"),
+	ROW(&lim_both, "RS+ $G foo\r\n", "RS+ acc=$G s=foo w=1"),
+	/* Payload: max_payload 16, exactly 16 passes, 17 is refused at once. */
+	ROW(&lim_rsmall, "RMSG $G foo 16\r\n0123456789abcdef\r\n",
+	    "RMSG acc=$G s=foo h=0 t=16 p=0123456789abcdef"),
+	ROW(&lim_rsmall, "RMSG $G foo 17\r\n", "ERR:PAYLOAD"),
+	ROW(&lim_rsmall, "RMSG $G foo | q 17\r\n0123456789abcdefg\r\n",
+	    "ERR:PAYLOAD"),
+	ROW(&lim_rsmall, "HMSG $G foo 2 16\r\n0123456789abcdef\r\n",
+	    "HMSG acc=$G s=foo h=2 t=16 p=0123456789abcdef"),
+	ROW(&lim_rsmall, "HMSG $G foo + r q 2 17\r\n", "ERR:PAYLOAD"),
+	ROW(&lim_rsmall, "HMSG $G foo 18 17\r\n", "ERR:ARGS"),
+	/* A payload must be followed by CR LF. */
+	ROW(&lim_route, "RMSG $G foo 2\r\nhiX", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "RMSG $G foo | q 2\r\nhi\rX", "ERR:UNKNOWN_OP"),
+	ROW(&lim_route, "HMSG $G foo 0 2\r\nhi\nPING\r\n", "ERR:UNKNOWN_OP"),
+	/* max_control_line 40 bounds the argument, as for a client. */
+	ROW(&lim_rsmall, "RS+ $G aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa q 1\r\n",
+	    "RS+ acc=$G s=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa q=q w=1"),
+	ROW(&lim_rsmall, "RS+ $G aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa q 1\r\n",
+	    "ERR:CONTROL_LINE"),
+	ROW(&lim_rsmall, "RMSG $G foo | q1 q2 q3 q4 q5 q6 q7 q8 q9 q10 q11",
+	    "ERR:CONTROL_LINE"),
 };
 
 static void
@@ -595,6 +771,7 @@ test_early(void)
 		{ "SUB foo 1", PROTO_MORE },
 		{ "INFO", PROTO_MORE },
 		{ "INFX", PROTO_E_UNKNOWN_OP },
+		{ "R", PROTO_E_UNKNOWN_OP },	/* not route side */
 	};
 	struct proto_frame	 f;
 	size_t			 i, used, need, bad = 0;
@@ -618,6 +795,71 @@ test_early(void)
 	is_int(r, PROTO_MORE, "HM is a prefix on the client side");
 	r = parse1(&lim_client, "M", 1, &f, &used, &need);
 	is_int(r, PROTO_MORE, "M is a prefix on the client side");
+	r = parse1(&lim_client, "R", 1, &f, &used, &need);
+	is_int(r, PROTO_E_UNKNOWN_OP, "R is unknown on the client side");
+}
+
+static void
+test_early_route(void)
+{
+	static const struct {
+		const char	*in;
+		int		 want;
+	} t[] = {
+		{ "", PROTO_MORE },
+		{ "R", PROTO_MORE },
+		{ "r", PROTO_MORE },
+		{ "RS", PROTO_MORE },
+		{ "RS+", PROTO_MORE },
+		{ "RS+ ", PROTO_MORE },
+		{ "RS+\t$G", PROTO_MORE },
+		{ "RS+\r", PROTO_E_UNKNOWN_OP },
+		{ "RS+x", PROTO_E_UNKNOWN_OP },
+		{ "RS-", PROTO_MORE },
+		{ "rs-", PROTO_MORE },
+		{ "RS*", PROTO_E_UNKNOWN_OP },
+		{ "RS\r", PROTO_E_UNKNOWN_OP },	/* CR | 0x20 is '-' */
+		{ "RS\v", PROTO_E_UNKNOWN_OP },	/* VT | 0x20 is '+' */
+		{ "RS ", PROTO_E_UNKNOWN_OP },
+		{ "RM", PROTO_MORE },
+		{ "RMS", PROTO_MORE },
+		{ "RMSG", PROTO_MORE },
+		{ "RMSG ", PROTO_MORE },
+		{ "RMSX", PROTO_E_UNKNOWN_OP },
+		{ "RX", PROTO_E_UNKNOWN_OP },
+		{ "HM", PROTO_MORE },
+		{ "HMSG $G foo 0", PROTO_MORE },
+		{ "HP", PROTO_E_UNKNOWN_OP },
+		{ "P", PROTO_MORE },
+		{ "PI", PROTO_MORE },
+		{ "PO", PROTO_MORE },
+		{ "PU", PROTO_E_UNKNOWN_OP },
+		{ "S", PROTO_E_UNKNOWN_OP },
+		{ "U", PROTO_E_UNKNOWN_OP },
+		{ "M", PROTO_E_UNKNOWN_OP },
+		{ "L", PROTO_E_UNKNOWN_OP },
+		{ "C", PROTO_MORE },
+		{ "I", PROTO_MORE },
+		{ "+", PROTO_MORE },
+		{ "-", PROTO_MORE },
+	};
+	struct proto_frame	 f;
+	size_t			 i, used, need, bad = 0;
+	int			 r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		used = need = 99;
+		r = parse1(&lim_route, t[i].in, strlen(t[i].in), &f, &used,
+		    &need);
+		if (r != t[i].want || (r == PROTO_MORE &&
+		    (used != 0 || need != 0))) {
+			printf("#   \"%s\": got %d want %d\n", t[i].in, r,
+			    t[i].want);
+			bad++;
+		}
+	}
+	ok(bad == 0, "route side: ops refused at the first impossible byte "
+	    "(%zu prefixes)", i);
 }
 
 static void
@@ -658,6 +900,20 @@ test_need(void)
 
 	r = parse1(&lim_def, "PUB big 1048577\r\n", 17, &f, &used, &need);
 	is_int(r, PROTO_E_PAYLOAD, "1MB + 1 refused before any payload");
+
+	r = parse1(&lim_route, "RMSG $G foo | q1 q2 5\r\n", 23, &f, &used,
+	    &need);
+	ok(r == PROTO_MORE && need == 30 && used == 0,
+	    "RMSG control line alone: need the whole frame, 23 + 5 + 2");
+	r = parse1(&lim_route, "HMSG $G foo + r q 2 5\r\n", 23, &f, &used,
+	    &need);
+	ok(r == PROTO_MORE && need == 30, "HMSG control line alone: need 30");
+	r = parse1(&lim_route, "RMSG $G big 1048577\r\n", 22, &f, &used,
+	    &need);
+	is_int(r, PROTO_E_PAYLOAD, "RMSG 1MB + 1 refused before any payload");
+	r = parse1(&lim_route, "HMSG $G big | q 0 1048577\r\n", 28, &f,
+	    &used, &need);
+	is_int(r, PROTO_E_PAYLOAD, "HMSG 1MB + 1 refused before any payload");
 }
 
 /* The default limit, 4096, at its boundary. */
@@ -834,6 +1090,148 @@ test_pipeline(void)
 	free(tr.p);
 }
 
+/* The route side's frames: every RMSG / HMSG form, RS+, RS-, PING, PONG. */
+static void
+build_route_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
+{
+	char	pay[300], line[128], tr[128];
+	size_t	i, j, plen, hlen, nq;
+
+	for (i = 0; i < nframes; i++) {
+		plen = xorshift() % sizeof(pay);
+		if (i % 13 == 0)
+			plen = 0;
+		for (j = 0; j < plen; j++)
+			pay[j] = (char)(xorshift() % 5 == 0 ? "\r\n"[j % 2] :
+			    (char)xorshift());
+		hlen = i % 2 && plen ? xorshift() % plen : 0;
+		nq = 1 + xorshift() % 3;
+		if (want->len > 0)
+			sb_add(want, "|");
+		/* The part between the subject and the sizes, both ways. */
+		switch (i / 2 % 4) {
+		case 0:
+			line[0] = tr[0] = '\0';
+			break;
+		case 1:
+			snprintf(line, sizeof(line), " _INBOX.%zu", i);
+			snprintf(tr, sizeof(tr), " r=_INBOX.%zu", i);
+			break;
+		case 2:
+			snprintf(line, sizeof(line), " + _R.%zu %s", i,
+			    nq == 1 ? "g1" : nq == 2 ? "g1 g2" : "g1 g2 g3");
+			snprintf(tr, sizeof(tr), " r=_R.%zu qs=%s", i,
+			    nq == 1 ? "g1" : nq == 2 ? "g1 g2" : "g1 g2 g3");
+			break;
+		default:
+			snprintf(line, sizeof(line), " | %s",
+			    nq == 1 ? "g1" : nq == 2 ? "g1 g2" : "g1 g2 g3");
+			snprintf(tr, sizeof(tr), " qs=%s",
+			    nq == 1 ? "g1" : nq == 2 ? "g1 g2" : "g1 g2 g3");
+			break;
+		}
+		switch (i % 7) {
+		case 0:
+		case 1:
+		case 2:
+		case 3:
+			if (i % 2)
+				sb_add(in, "HMSG $G s.%zu%s %zu %zu\r\n", i,
+				    line, hlen, plen);
+			else
+				sb_add(in, "RMSG $G s.%zu%s %zu\r\n", i, line,
+				    plen);
+			sb_grow(in, plen + 2);
+			memcpy(in->p + in->len, pay, plen);
+			in->len += plen;
+			sb_add(in, "\r\n");
+			sb_add(want, "%s acc=$G s=s.%zu%s h=%zu t=%zu p=",
+			    i % 2 ? "HMSG" : "RMSG", i, tr, hlen, plen);
+			sb_esc(want, pay, plen);
+			break;
+		case 4:
+			if (i % 3) {
+				sb_add(in, "RS+ $G s.*.%zu q%zu %zu\r\n", i,
+				    i % 3, i % 100);
+				sb_add(want,
+				    "RS+ acc=$G s=s.*.%zu q=q%zu w=%zu", i,
+				    i % 3, i % 100);
+			} else {
+				sb_add(in, "RS+ $G s.>.%zu\r\n", i);
+				sb_add(want, "RS+ acc=$G s=s.>.%zu w=1", i);
+			}
+			break;
+		case 5:
+			sb_add(in, "RS- $G s.%zu%s\n", i, i % 2 ? " q" : "");
+			sb_add(want, "RS- acc=$G s=s.%zu%s", i,
+			    i % 2 ? " q=q" : "");
+			break;
+		default:
+			sb_add(in, i % 2 ? "PING\r\n" : "PONG\r\n");
+			sb_add(want, i % 2 ? "PING" : "PONG");
+			break;
+		}
+	}
+}
+
+static void
+test_route_pipeline(void)
+{
+	struct sbuf	 in = { 0 }, want = { 0 }, tr = { 0 };
+	struct dstats	 st = { 0 };
+	size_t		*cuts, ncuts, pos, k, run, bad;
+
+	sb_reset(&in);
+	sb_reset(&want);
+	build_route_pipeline(2000, &in, &want);
+	diag("route pipeline: 2000 frames, %zu bytes", in.len);
+	drive(&lim_route, in.p, in.len, NULL, 0, &tr, &st);
+	if (!ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
+	    "route: 2000 pipelined frames in one buffer"))
+		printf("#   got  %.200s\n#   want %.200s\n", tr.p, want.p);
+
+	cuts = xmalloc(in.len * sizeof(*cuts));
+	bad = 0;
+	for (run = 0; run < 20; run++) {
+		ncuts = 0;
+		for (pos = 0;;) {
+			pos += 1 + xorshift() % (run < 10 ? 64 : 4096);
+			if (pos >= in.len)
+				break;
+			cuts[ncuts++] = pos;
+		}
+		drive(&lim_route, in.p, in.len, cuts, ncuts, &tr, &st);
+		if (strcmp(tr.p, want.p) != 0)
+			bad++;
+	}
+	ok(bad == 0 && stats_clean(&st),
+	    "route: pipeline through 20 read loops of random read sizes");
+	free(cuts);
+
+	/* Byte by byte, on the first 200 frames. */
+	free(in.p);
+	free(want.p);
+	memset(&in, 0, sizeof(in));
+	memset(&want, 0, sizeof(want));
+	sb_reset(&in);
+	sb_reset(&want);
+	build_route_pipeline(200, &in, &want);
+	cuts = xmalloc(in.len * sizeof(*cuts));
+	for (k = 1; k < in.len; k++)
+		cuts[k - 1] = k;
+	drive(&lim_route, in.p, in.len, cuts, in.len - 1, &tr, &st);
+	ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
+	    "route: 200 pipelined frames byte by byte");
+
+	/* The same bytes are refused by a client parser at the first one. */
+	drive(&lim_def, in.p, in.len, NULL, 0, &tr, &st);
+	is_str(tr.p, "ERR:UNKNOWN_OP", "route pipeline refused client side");
+	free(cuts);
+	free(in.p);
+	free(want.p);
+	free(tr.p);
+}
+
 static void
 test_frame_fields(void)
 {
@@ -849,8 +1247,142 @@ test_frame_fields(void)
 	ok(f.payload == b + 19 && f.hdr_len == 3 && f.total_len == 8,
 	    "payload in place, headers then body");
 	ok(f.queue.len == 0 && f.sid.len == 0 && f.arg.len == 0 &&
-	    f.max_msgs == 0, "unused fields empty");
+	    f.max_msgs == 0 && f.account.len == 0 && f.queues.len == 0 &&
+	    f.weight == 0, "unused fields empty");
 	is_int(used, sizeof(b) - 1, "used is the frame");
+}
+
+static void
+test_route_fields(void)
+{
+	struct proto_frame	 f;
+	size_t			 used, need;
+	char			 m[] = "RMSG $G a.b + _R.1 q1 q2 3\r\nabc\r\n";
+	char			 h[] = "HMSG acc a | q 1 2\r\nhb\r\n";
+	char			 s[] = "RS+ $G foo bar 5\r\n";
+	char			 u[] = "RS- $G foo\r\n";
+	int			 r;
+
+	memset(&f, 0xa5, sizeof(f));
+	r = proto_parse(&lim_route, m, sizeof(m) - 1, &f, &used, &need);
+	ok(r == PROTO_FRAME && f.op == OP_RMSG, "RMSG frame");
+	ok(f.account.p == m + 5 && f.account.len == 2, "account in place");
+	ok(f.subject.p == m + 8 && f.subject.len == 3, "subject in place");
+	ok(f.reply.p == m + 14 && f.reply.len == 4, "reply in place");
+	ok(f.queues.p == m + 19 && f.queues.len == 5, "queues in place");
+	ok(f.payload == m + 28 && f.hdr_len == 0 && f.total_len == 3,
+	    "payload in place");
+	ok(f.queue.len == 0 && f.sid.len == 0 && f.arg.len == 0 &&
+	    f.max_msgs == 0 && f.weight == 0, "RMSG: unused fields empty");
+	is_int(used, sizeof(m) - 1, "RMSG: used is the frame");
+
+	memset(&f, 0xa5, sizeof(f));
+	r = proto_parse(&lim_route, h, sizeof(h) - 1, &f, &used, &need);
+	ok(r == PROTO_FRAME && f.op == OP_HMSG && f.account.p == h + 5 &&
+	    f.account.len == 3 && f.reply.len == 0 && f.queues.p == h + 13 &&
+	    f.queues.len == 1 && f.hdr_len == 1 && f.total_len == 2 &&
+	    f.sid.len == 0, "route HMSG frame");
+
+	memset(&f, 0xa5, sizeof(f));
+	r = proto_parse(&lim_route, s, sizeof(s) - 1, &f, &used, &need);
+	ok(r == PROTO_FRAME && f.op == OP_RSUB && f.account.p == s + 4 &&
+	    f.subject.p == s + 7 && f.queue.p == s + 11 &&
+	    f.queue.len == 3 && f.weight == 5 && f.payload == NULL &&
+	    f.queues.len == 0 && f.reply.len == 0 && used == sizeof(s) - 1,
+	    "RS+ frame");
+
+	memset(&f, 0xa5, sizeof(f));
+	r = proto_parse(&lim_route, u, sizeof(u) - 1, &f, &used, &need);
+	ok(r == PROTO_FRAME && f.op == OP_RUNSUB && f.account.len == 2 &&
+	    f.subject.len == 3 && f.queue.len == 0 && f.weight == 0 &&
+	    f.payload == NULL && used == sizeof(u) - 1, "RS- frame");
+}
+
+/* Queue names: split in place, bounded by max, walked one by one. */
+static void
+test_split_queues(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;	/* names joined with ',' */
+	} t[] = {
+		{ "", "" },
+		{ "q1", "q1" },
+		{ "q1 q2", "q1,q2" },
+		{ "q1\tq2  \t q3", "q1,q2,q3" },
+		{ "  q1  ", "q1" },
+		{ " \t ", "" },
+		{ "q1\rq2", "q1,q2" },
+		{ "a.b.c v1.* >", "a.b.c,v1.*,>" },
+	};
+	struct proto_slice	 qs, out[8], rest, name;
+	struct proto_frame	 f;
+	struct sbuf		 got = { 0 };
+	char			*b, big[4096];
+	size_t			 i, j, n, used, need, len;
+	int			 r;
+	bool			 inside;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		qs.p = t[i].in;
+		qs.len = strlen(t[i].in);
+		n = proto_split_queues(&qs, out, 8);
+		sb_reset(&got);
+		for (j = 0; j < n; j++)
+			sb_add(&got, "%s%.*s", j ? "," : "", (int)out[j].len,
+			    out[j].p);
+		is_str(got.p, t[i].want, "split queues #%zu", i);
+	}
+
+	/* Past max: the first max names, no more. */
+	qs.p = "q1 q2 q3 q4 q5";
+	qs.len = strlen(qs.p);
+	memset(out, 0, sizeof(out));
+	n = proto_split_queues(&qs, out, 3);
+	ok(n == 3 && out[0].p == qs.p && out[2].p == qs.p + 6 &&
+	    out[2].len == 2 && out[3].p == NULL, "max 3 of 5: the first 3");
+	is_int(proto_split_queues(&qs, NULL, 0), 0, "max 0: none");
+	n = 0;
+	rest = qs;
+	while (proto_queue_next(&rest, &name) && n < 10)
+		n++;
+	ok(n == 5 && name.p == qs.p + 12 && rest.len == 0,
+	    "proto_queue_next walks all 5");
+	rest.p = "";
+	rest.len = 0;
+	ok(!proto_queue_next(&rest, &name), "proto_queue_next: empty");
+
+	/* From a frame: 300 queue names, more than a router would store. */
+	len = 0;
+	len += (size_t)snprintf(big + len, sizeof(big) - len,
+	    "RMSG $G foo + _INBOX.x");
+	for (i = 0; i < 300; i++)
+		len += (size_t)snprintf(big + len, sizeof(big) - len,
+		    " q%zu", i);
+	len += (size_t)snprintf(big + len, sizeof(big) - len, " 2\r\nhi\r\n");
+	b = xmalloc(len);
+	memcpy(b, big, len);
+	r = proto_parse(&lim_route, b, len, &f, &used, &need);
+	ok(r == PROTO_FRAME && used == len && f.total_len == 2,
+	    "RMSG with 300 queues (%zu bytes)", len);
+	n = proto_split_queues(&f.queues, out, 8);
+	ok(n == 8 && out[0].len == 2 && memcmp(out[0].p, "q0", 2) == 0 &&
+	    out[7].len == 2 && memcmp(out[7].p, "q7", 2) == 0,
+	    "split: the first 8 of 300");
+	n = 0;
+	inside = true;
+	rest = f.queues;
+	while (proto_queue_next(&rest, &name) && n < 1000) {
+		if (name.p < b || name.p + name.len > b + used ||
+		    name.len < 2 || name.p[0] != 'q')
+			inside = false;
+		n++;
+	}
+	ok(n == 300 && inside && name.len == 4 &&
+	    memcmp(name.p, "q299", 4) == 0, "next: all 300, in the frame");
+	free(b);
+	check_splits(&lim_route, big, len, NULL, "RMSG with 300 queues");
+	free(got.p);
 }
 
 static void
@@ -864,7 +1396,8 @@ test_op_names(void)
 		{ OP_HPUB, "HPUB" }, { OP_SUB, "SUB" }, { OP_UNSUB, "UNSUB" },
 		{ OP_PING, "PING" }, { OP_PONG, "PONG" }, { OP_INFO, "INFO" },
 		{ OP_OK, "+OK" }, { OP_ERR, "-ERR" }, { OP_MSG, "MSG" },
-		{ OP_HMSG, "HMSG" },
+		{ OP_HMSG, "HMSG" }, { OP_RSUB, "RS+" }, { OP_RUNSUB, "RS-" },
+		{ OP_RMSG, "RMSG" },
 	};
 	size_t i;
 
@@ -1002,10 +1535,14 @@ main(void)
 {
 	test_rows();
 	test_early();
+	test_early_route();
 	test_need();
 	test_control_line_default();
 	test_frame_fields();
+	test_route_fields();
+	test_split_queues();
 	test_pipeline();
+	test_route_pipeline();
 	test_op_names();
 	test_subjects();
 	test_matches();
