@@ -98,7 +98,6 @@ main(int argc, char **argv, char **envp)
 		return 1;
 	}
 	log_info("Starting natsd version %s", NATSD_VERSION);
-	conf_unserved(&s, log_warnx);
 	id[0] = 'N';
 	random_id(id + 1, 55);
 	log_debug("Server id is %s", id);
@@ -125,6 +124,12 @@ main(int argc, char **argv, char **envp)
 	log_info("Listening for client connections on %s:%d", s.host, s.port);
 	if (settings_tls_enabled(&s))
 		log_info("TLS required for client connections");
+	l.route = -1;
+	if (s.cluster.port > 0) {
+		l.route = listen_on(s.cluster.host, s.cluster.port);
+		log_info("Listening for route connections on %s:%d",
+		    s.cluster.host, s.cluster.port);
+	}
 	security_warnings(&s);
 	m = mesh_create(s.workers, s.ring_size,
 	    (uint32_t)(s.max_connections < UINT32_MAX ? s.max_connections :

@@ -28,7 +28,7 @@ enum flag_id {
 	FL_USER, FL_PASS, FL_AUTH,
 	FL_TLS, FL_TLSCERT, FL_TLSKEY, FL_TLSVERIFY, FL_TLSCACERT,
 	FL_ROUTES, FL_CLUSTER, FL_CLUSTER_ADVERTISE, FL_NO_ADVERTISE,
-	FL_CONNECT_RETRIES,
+	FL_CONNECT_RETRIES, FL_CLUSTER_NAME,
 	FL_HELP, FL_VERSION, FL_HELP_TLS,
 };
 
@@ -114,6 +114,9 @@ static const struct flag flags[] = {
 	    "Cluster Options" },
 	{ NULL, "cluster", A_VALUE, FL_CLUSTER, "cluster.listen",
 	    "<cluster-url>", "Cluster URL for solicited routes", NULL },
+	{ NULL, "cluster_name", A_VALUE, FL_CLUSTER_NAME, "cluster.name",
+	    "<string>", "Cluster name (all servers of a cluster must agree)",
+	    NULL },
 	{ NULL, "cluster_advertise", A_VALUE, FL_CLUSTER_ADVERTISE,
 	    "cluster.cluster_advertise", "<string>",
 	    "Cluster URL to advertise to other servers", NULL },
@@ -387,25 +390,23 @@ flags_apply(cfg_t *cfg, char *err, size_t errlen)
 	return tls_flags_apply(cfg, err, errlen);
 }
 
-static void
-warn_stderr(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "natsd: warning: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-}
-
 /* -t: say whether the configuration is valid, and what it will do. */
 static void
 test_report(const struct settings *s)
 {
 	char	why[512];
 
-	conf_unserved(s, warn_stderr);
+	if (settings_cluster_enabled(s)) {
+		if (s->cluster.port != 0)
+			fprintf(stderr, "natsd: cluster: routes on %s:%d, %zu "
+			    "route%s to solicit\n", s->cluster.host,
+			    s->cluster.port, s->cluster.nroutes,
+			    s->cluster.nroutes == 1 ? "" : "s");
+		else
+			fprintf(stderr, "natsd: cluster: no route listener, "
+			    "%zu route%s to solicit\n", s->cluster.nroutes,
+			    s->cluster.nroutes == 1 ? "" : "s");
+	}
 	if (conf_unsupported(s, why, sizeof(why)) == -1)
 		fprintf(stderr, "natsd: warning: natsd will not start with "
 		    "this configuration: %s\n", why);

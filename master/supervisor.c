@@ -24,6 +24,7 @@
 #include "pidfile.h"
 #include "supervisor.h"
 #include "monitor.h"
+#include "router.h"
 #include "worker.h"
 
 #define RESPAWN_MIN_MS		50
@@ -113,6 +114,8 @@ child_name(const struct child *c)
 
 	if (c->role == ROLE_MONITOR)
 		return "monitor";
+	if (c->role == ROLE_ROUTER)
+		return "router";
 	snprintf(buf, sizeof(buf), "worker %d", c->slot);
 	return buf;
 }
@@ -140,14 +143,23 @@ child_start(struct child *c, struct settings *s, struct mesh *m,
 	case 0:
 		pid_file_close_child();
 		child_signals_reset(oldmask);
+		/* Each role keeps only the sockets it serves. */
 		if (c->role == ROLE_MONITOR) {
 			close(l->client);
+			if (l->route != -1)
+				close(l->route);
 			_exit(monitor_main(s, m, l->http, l->https));
 		}
 		if (l->http != -1)
 			close(l->http);
 		if (l->https != -1)
 			close(l->https);
+		if (c->role == ROLE_ROUTER) {
+			close(l->client);
+			_exit(router_main(s, m, l->route));
+		}
+		if (l->route != -1)
+			close(l->route);
 		_exit(worker_main(s, m, c->slot, l->client));
 	}
 	c->pid = pid;
@@ -173,7 +185,7 @@ slot_declare_dead(struct mesh *m, int slot)
 	atomic_fetch_add(&p->epoch, 1);
 	atomic_fetch_add(mesh_gen(m), 1);
 	for (i = 0; i < nchildren; i++)
-		if (i != slot && children[i].pid > 0)
+		if (children[i].slot != slot && children[i].pid > 0)
 			mesh_kick(m, children[i].slot);
 }
 
@@ -202,7 +214,7 @@ reap(struct mesh *m, bool stopping)
 			log_errorx("%s (pid %d) exited with code %d",
 			    child_name(c), (int)pid, WEXITSTATUS(status));
 		/* Only ring peers have interest and rings to declare dead. */
-		if (c->role == ROLE_WORKER)
+		if (c->role == ROLE_WORKER || c->role == ROLE_ROUTER)
 			slot_declare_dead(m, c->slot);
 		else
 			atomic_store(&mesh_peer(m, c->slot)->pid, 0);
@@ -330,6 +342,11 @@ supervisor_run(struct settings *s, struct mesh *m, const struct listeners *l,
 	for (i = 0; i < nworkers; i++) {
 		children[i].role = ROLE_WORKER;
 		children[i].slot = i;
+	}
+	if (settings_cluster_enabled(s)) {
+		children[nchildren].role = ROLE_ROUTER;
+		children[nchildren].slot = mesh_router_slot(m);
+		nchildren++;
 	}
 	if (l->http != -1 || l->https != -1) {
 		children[nchildren].role = ROLE_MONITOR;

@@ -4,7 +4,6 @@
 #include "mesh.h"
 #include "reload.h"
 #include "settings.h"
-#include "settings.h"
 #include "util.h"
 
 /* Fork the children, supervise them until told to stop; returns the exit code. */
@@ -13,6 +12,7 @@ struct listeners {
 	int	client;
 	int	http;
 	int	https;
+	int	route;
 };
 
 int	supervisor_run(struct settings *, struct mesh *, const struct listeners *,

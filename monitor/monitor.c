@@ -13,6 +13,10 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+
+#include <errno.h>
+
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +44,7 @@
 #define HTTP_MAX_HEADERS	8192
 #define HTTP_MAX_BODY		4096	/* requests are GETs */
 #define ACCEPT_PAUSE_S		1	/* after accept fails (out of fds) */
+#define MONITOR_NICE		10	/* below the workers: traffic first */
 
 static struct {
 	struct mon		 mon;
@@ -275,6 +280,14 @@ monitor_main(struct settings *s, struct mesh *m, int http_fd, int https_fd)
 
 	log_settag("monitor");
 	proc_title("natsd: monitor");
+	/*
+	 * Monitoring yields the CPU to the workers: a dashboard hammering
+	 * /connz must not slow message delivery (nginx's worker_priority,
+	 * the other way round).
+	 */
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, MONITOR_NICE) == -1 && errno != 0)
+		log_warn("setpriority");
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&mn, 0, sizeof(mn));

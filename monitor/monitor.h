@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
+
 struct settings;
 struct mesh;
 
@@ -150,10 +152,8 @@ struct mon_subs {
 };
 void	 subsz_combine(struct mon *, struct mon_subs *);
 
-/* fmt.c: Go's time.RFC3339Nano (UTC) and nats-server's uptime form. */
+/* shared/fmt.c: Go's time.RFC3339Nano (UTC) and nats-server's uptime form. */
 #define MON_TIME_LEN	40
 #define MON_DUR_LEN	48
-char	*fmt_time(int64_t wall_ns, char *buf, size_t len);
-char	*fmt_uptime(int64_t ns, char *buf, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,19 +140,42 @@ varz_handle(struct mon_request *rq, struct mon_reply *r)
 	return 0;
 }
 
-/* Routes come with the router; until then there are none. */
+/*
+ * The router publishes its routes (as nats-server's /routez objects) in
+ * the mesh every tick and on every change; without a router there are
+ * none.  subs=1 keeps each route's subscriptions_list.
+ */
 int
 routez_handle(struct mon_request *rq, struct mon_reply *r)
 {
-	json_t	*o;
-	char	 tb[MON_TIME_LEN];
+	json_t	*o, *routes, *rt;
+	char	 tb[MON_TIME_LEN], *buf;
+	size_t	 len, i;
+	int	 subs;
 
-	if ((o = json_object()) == NULL)
+	if (http_query_bool(rq, "subs", 0, &subs, r) == -1)
+		return -1;
+	if ((o = json_object()) == NULL ||
+	    (buf = malloc(MESH_ROUTEZ_MAX)) == NULL) {
+		json_decref(o);
 		return http_error(r, 500, "out of memory");
+	}
+	len = atomic_load(&mesh_peer(rq->mon->m,
+	    mesh_router_slot(rq->mon->m))->alive) ?
+	    mesh_routez_get(rq->mon->m, buf, MESH_ROUTEZ_MAX) : 0;
+	routes = len > 0 ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	if (!json_is_array(routes)) {
+		json_decref(routes);
+		routes = json_array();
+	}
+	json_array_foreach(routes, i, rt)
+		if (!subs)
+			json_object_del(rt, "subscriptions_list");
 	SET(o, "server_id", json_string(mesh_server_id(rq->mon->m)));
 	SET(o, "now", json_string(fmt_time(rq->now_ns, tb, sizeof(tb))));
-	SET(o, "num_routes", INT(0));
-	SET(o, "routes", json_array());
+	SET(o, "num_routes", INT((long long)json_array_size(routes)));
+	SET(o, "routes", routes);
 	r->json = o;
 	return 0;
 }

@@ -1405,6 +1405,25 @@ apply_tls(cfg_t *sec, struct tls_settings *t)
 	    &t->ncurve_preferences);
 }
 
+static void
+apply_cluster(cfg_t *sec, struct cluster_settings *c)
+{
+	cfg_t	*auth = cfg_getsec(sec, "authorization");
+
+	settings_cluster_free(c);
+	c->name = str_get(sec, "name");
+	c->host = str_get(sec, "host");
+	c->port = (int)cfg_getint(sec, "port");
+	c->routes = strv_get(sec, "routes", &c->nroutes);
+	c->user = str_get(auth, "user");
+	c->password = str_get(auth, "password");
+	c->auth_timeout_ms = cfg_getint(auth, "timeout");
+	apply_tls(cfg_getsec(sec, "tls"), &c->tls);
+	c->advertise = str_get(sec, "cluster_advertise");
+	c->no_advertise = cfg_getbool(sec, "no_advertise");
+	c->connect_retries = cfg_getint(sec, "connect_retries");
+}
+
 void
 conf_apply(cfg_t *cfg, struct settings *s)
 {
@@ -1438,6 +1457,7 @@ conf_apply(cfg_t *cfg, struct settings *s)
 		replace(&s->https_host, s->host);
 	apply_auth(cfg_getsec(cfg, "authorization"), &s->auth);
 	apply_tls(cfg_getsec(cfg, "tls"), &s->tls);
+	apply_cluster(cfg_getsec(cfg, "cluster"), &s->cluster);
 	s->cfg = cfg;
 }
 
@@ -1453,25 +1473,6 @@ conf_unsupported(const struct settings *s, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-void
-conf_unserved(const struct settings *s, void (*warn)(const char *, ...))
-{
-	char	 msg[512];
-	cfg_t	*cluster;
-
-	if (s->cfg == NULL)
-		return;
-	cluster = cfg_getsec(s->cfg, "cluster");
-	if (cfg_getint(cluster, "port") != 0 ||
-	    cfg_size(cluster, "routes") > 0) {
-		snprintf(msg, sizeof(msg), "cluster is not served yet by this "
-		    "natsd: nothing listens on %s:%ld and no route is "
-		    "solicited",
-		    cfg_getstr(cluster, "host"), cfg_getint(cluster, "port"));
-		warn("%s", msg);
-	}
 }
 
 /* Reload */
@@ -1545,6 +1546,11 @@ conf_reload_diff(const struct settings *o, const struct settings *n,
 	char			 a[64], b[64], prefix[PATH_LEN];
 	const char		*sa, *sb;
 
+	/* The router process exists only when the server is in a cluster. */
+	if (settings_cluster_enabled(o) != settings_cluster_enabled(n))
+		return refuse(err, errlen, "cluster",
+		    settings_cluster_enabled(o) ? "routes" : "none",
+		    settings_cluster_enabled(n) ? "routes" : "none");
 	/*
 	 * The scalars as the settings hold them (workers resolved, ring_size
 	 * rounded), the blocks from their cfg_t.

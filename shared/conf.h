@@ -71,15 +71,11 @@ int	 conf_check(cfg_t *, char *err, size_t errlen);
 void	 conf_apply(cfg_t *, struct settings *s);
 
 /*
- * Features a configuration may ask for that this natsd cannot serve.
- * conf_unsupported(): what must not be silently dropped (https_port
- * without TLS material): -1 with the reason, and natsd refuses to run.
- * conf_unserved(): things natsd starts without (cluster, monitoring),
- * each reported through warn ("%s" format).
+ * What a configuration asks for that this natsd cannot serve as given
+ * (https_port without TLS material): -1 with the reason, and natsd
+ * refuses to run.
  */
 int	 conf_unsupported(const struct settings *, char *err, size_t errlen);
-void	 conf_unserved(const struct settings *,
-	    void (*warn)(const char *, ...));
 
 /*
  * Can a running natsd go from old to new?  0, or -1 naming the first

@@ -39,10 +39,9 @@ struct mesh_hdr {
 	_Atomic uint32_t	 reload_gen;
 	uint32_t		 reload_len;
 	char			 reload_blob[RELOAD_MAX];
-	/* The cluster's client URLs, written by the router (seqlock). */
-	_Atomic uint32_t	 urls_seq;	/* odd while being written */
-	uint32_t		 urls_len;
-	char			 urls[MESH_URLS_MAX];
+	/* Written by the router, read by workers and the monitor. */
+	struct mesh_blob	 urls;
+	struct mesh_blob	 routez;
 };
 
 /* The mesh handle is the mapping itself: every process sees the same bytes. */
@@ -294,48 +293,78 @@ mesh_reload_gen(struct mesh *m)
 	return atomic_load(&m->h.reload_gen);
 }
 
-void
-mesh_cluster_urls_put(struct mesh *m, const char *text, size_t len)
+/*
+ * A seqlocked blob with one writer (the router): the sequence is odd
+ * while the writer copies, and readers retry until they see one even
+ * sequence on both sides of their copy.
+ */
+static void
+blob_put(struct mesh_blob *b, const char *text, size_t len)
 {
-	uint32_t seq = atomic_load_explicit(&m->h.urls_seq,
-	    memory_order_relaxed);
+	uint32_t seq = atomic_load_explicit(&b->seq, memory_order_relaxed);
 
-	if (len > MESH_URLS_MAX)
+	if (len > sizeof(b->data))
 		len = 0;
-	atomic_store_explicit(&m->h.urls_seq, seq + 1, memory_order_relaxed);
+	atomic_store_explicit(&b->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	memcpy(m->h.urls, text, len);
-	m->h.urls_len = (uint32_t)len;
-	atomic_store_explicit(&m->h.urls_seq, seq + 2, memory_order_release);
+	memcpy(b->data, text, len);
+	b->len = (uint32_t)len;
+	atomic_store_explicit(&b->seq, seq + 2, memory_order_release);
 }
 
-size_t
-mesh_cluster_urls_get(struct mesh *m, uint32_t *seqp, char *buf, size_t cap)
+static size_t
+blob_get(struct mesh_blob *b, uint32_t *seqp, char *buf, size_t cap)
 {
 	uint32_t	seq, len;
 	int		tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		seq = atomic_load_explicit(&m->h.urls_seq, memory_order_acquire);
+		seq = atomic_load_explicit(&b->seq, memory_order_acquire);
 		if (seq & 1)
 			continue;
-		len = m->h.urls_len;
-		if (len > cap)
+		len = b->len;
+		if (len > cap || len > sizeof(b->data))
 			len = 0;
-		memcpy(buf, m->h.urls, len);
+		memcpy(buf, b->data, len);
 		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&m->h.urls_seq,
-		    memory_order_relaxed) == seq) {
-			*seqp = seq;
+		if (atomic_load_explicit(&b->seq, memory_order_relaxed) ==
+		    seq) {
+			if (seqp != NULL)
+				*seqp = seq;
 			return len;
 		}
 	}
-	*seqp = 0;
+	if (seqp != NULL)
+		*seqp = 0;
 	return 0;
+}
+
+void
+mesh_cluster_urls_put(struct mesh *m, const char *text, size_t len)
+{
+	blob_put(&m->h.urls, text, len);
+}
+
+size_t
+mesh_cluster_urls_get(struct mesh *m, uint32_t *seqp, char *buf, size_t cap)
+{
+	return blob_get(&m->h.urls, seqp, buf, cap);
 }
 
 uint32_t
 mesh_cluster_urls_seq(struct mesh *m)
 {
-	return atomic_load_explicit(&m->h.urls_seq, memory_order_acquire);
+	return atomic_load_explicit(&m->h.urls.seq, memory_order_acquire);
+}
+
+void
+mesh_routez_put(struct mesh *m, const char *text, size_t len)
+{
+	blob_put(&m->h.routez, text, len);
+}
+
+size_t
+mesh_routez_get(struct mesh *m, char *buf, size_t cap)
+{
+	return blob_get(&m->h.routez, NULL, buf, cap);
 }

@@ -94,10 +94,21 @@ uint32_t	 mesh_reload_gen(struct mesh *);
  * sequence moves on every change; get returns the length (0: none).
  */
 #define MESH_URLS_MAX	8192
+#define MESH_ROUTEZ_MAX	(256 * 1024)
+
+struct mesh_blob {
+	_Atomic uint32_t	 seq;
+	uint32_t		 len;
+	char			 data[MESH_ROUTEZ_MAX];
+};
+
 void		 mesh_cluster_urls_put(struct mesh *, const char *, size_t);
 size_t		 mesh_cluster_urls_get(struct mesh *, uint32_t *seq, char *buf,
 		    size_t cap);
 uint32_t	 mesh_cluster_urls_seq(struct mesh *);
+/* /routez: the router's routes as JSON (an array of route objects). */
+void		 mesh_routez_put(struct mesh *, const char *, size_t);
+size_t		 mesh_routez_get(struct mesh *, char *buf, size_t cap);
 
 /* Wake peer `slot' if it announced sleep (after a full fence). */
 void		 mesh_wake(struct mesh *, int slot);

@@ -156,6 +156,25 @@ settings_tls_free(struct tls_settings *t)
 }
 
 void
+settings_cluster_free(struct cluster_settings *c)
+{
+	free(c->name);
+	free(c->host);
+	strv_free(c->routes, c->nroutes);
+	free(c->user);
+	free(c->password);
+	settings_tls_free(&c->tls);
+	free(c->advertise);
+	memset(c, 0, sizeof(*c));
+}
+
+bool
+settings_cluster_enabled(const struct settings *s)
+{
+	return s->cluster.port != 0 || s->cluster.nroutes > 0;
+}
+
+void
 settings_free(struct settings *s)
 {
 	size_t i;
@@ -165,6 +184,7 @@ settings_free(struct settings *s)
 			free(*AT(s, &fields[i], char *));
 	settings_auth_free(&s->auth);
 	settings_tls_free(&s->tls);
+	settings_cluster_free(&s->cluster);
 	conf_cfg_free(s->cfg);
 	memset(s, 0, sizeof(*s));
 }
@@ -258,6 +278,19 @@ tls_to_json(const struct tls_settings *t)
 	    "cipher_suites", strv_to_json(t->cipher_suites, t->ncipher_suites),
 	    "curve_preferences", strv_to_json(t->curve_preferences,
 	    t->ncurve_preferences));
+}
+
+static json_t *
+cluster_to_json(const struct cluster_settings *c)
+{
+	return json_pack("{sosososisosososIsosbsI}", "name", jstr(c->name),
+	    "host", jstr(c->host), "routes", strv_to_json(c->routes,
+	    c->nroutes), "port", c->port, "user", jstr(c->user),
+	    "password", jstr(c->password), "advertise", jstr(c->advertise),
+	    "auth_timeout_ms", (json_int_t)c->auth_timeout_ms,
+	    "tls", tls_to_json(&c->tls),
+	    "no_advertise", c->no_advertise,
+	    "connect_retries", (json_int_t)c->connect_retries);
 }
 
 static int
@@ -419,13 +452,36 @@ settings_to_json(const struct settings *s)
 		}
 	}
 	if (json_object_set_new(o, "auth", auth_to_json(&s->auth)) == -1 ||
-	    json_object_set_new(o, "tls", tls_to_json(&s->tls)) == -1) {
+	    json_object_set_new(o, "tls", tls_to_json(&s->tls)) == -1 ||
+	    json_object_set_new(o, "cluster", cluster_to_json(&s->cluster)) ==
+	    -1) {
 		json_decref(o);
 		return NULL;
 	}
 	out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return out;
+}
+
+static int
+cluster_from_json(json_t *o, struct cluster_settings *c)
+{
+	if (jdup(json_object_get(o, "name"), &c->name) == -1 ||
+	    jdup(json_object_get(o, "host"), &c->host) == -1 ||
+	    strv_from_json(json_object_get(o, "routes"), &c->routes,
+	    &c->nroutes) == -1 ||
+	    jdup(json_object_get(o, "user"), &c->user) == -1 ||
+	    jdup(json_object_get(o, "password"), &c->password) == -1 ||
+	    jdup(json_object_get(o, "advertise"), &c->advertise) == -1 ||
+	    tls_from_json(json_object_get(o, "tls"), &c->tls) == -1)
+		return -1;
+	c->port = (int)json_integer_value(json_object_get(o, "port"));
+	c->auth_timeout_ms = json_integer_value(json_object_get(o,
+	    "auth_timeout_ms"));
+	c->no_advertise = json_is_true(json_object_get(o, "no_advertise"));
+	c->connect_retries = json_integer_value(json_object_get(o,
+	    "connect_retries"));
+	return 0;
 }
 
 int
@@ -464,7 +520,8 @@ settings_from_json(const char *text, size_t len, struct settings *s)
 		}
 	}
 	if (auth_from_json(json_object_get(o, "auth"), &s->auth) == -1 ||
-	    tls_from_json(json_object_get(o, "tls"), &s->tls) == -1)
+	    tls_from_json(json_object_get(o, "tls"), &s->tls) == -1 ||
+	    cluster_from_json(json_object_get(o, "cluster"), &s->cluster) == -1)
 		goto fail;
 	json_decref(o);
 	return 0;

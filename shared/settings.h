@@ -68,6 +68,22 @@ struct tls_settings {
 	size_t		 ncurve_preferences;
 };
 
+/* cluster { }: routes to other servers, served by the router process. */
+struct cluster_settings {
+	char		*name;			/* NULL: negotiated (dynamic) */
+	char		*host;
+	int		 port;			/* 0: no route listener */
+	char		**routes;		/* URLs as written */
+	size_t		 nroutes;
+	char		*user;			/* authorization for routes */
+	char		*password;
+	int64_t		 auth_timeout_ms;
+	struct tls_settings tls;
+	char		*advertise;		/* host:port told to other servers */
+	bool		 no_advertise;		/* keep client URLs out of gossip */
+	int64_t		 connect_retries;	/* implicit routes; 0: as nats-server */
+};
+
 struct settings {
 	/* clients */
 	char		*host;
@@ -100,6 +116,7 @@ struct settings {
 	/* security: client authorization and TLS */
 	struct auth_settings auth;
 	struct tls_settings tls;
+	struct cluster_settings cluster;
 	/* where they came from */
 	char		*config_file;
 	/*
@@ -116,6 +133,9 @@ bool	settings_tls_enabled(const struct settings *);
 void	permissions_free(struct permissions *);
 void	settings_auth_free(struct auth_settings *);
 void	settings_tls_free(struct tls_settings *);
+void	settings_cluster_free(struct cluster_settings *);
+/* Does this server take part in a cluster (listen or solicit routes)? */
+bool	settings_cluster_enabled(const struct settings *);
 void	settings_free(struct settings *);
 /* For handing settings to the children on reload (malloc'd JSON). */
 char	*settings_to_json(const struct settings *);

@@ -312,6 +312,17 @@ client_send_info(struct client *c)
 }
 
 void
+client_info_all(void)
+{
+	struct client *c;
+
+	LIST_FOREACH(c, &clients, entry)
+		if ((c->flags & (CF_CONNECTED | CF_ASYNC_INFO | CF_DEAD)) ==
+		    (CF_CONNECTED | CF_ASYNC_INFO))
+			client_send_info(c);
+}
+
+void
 client_publish(struct client *c)
 {
 	struct conn_info	 ci;
@@ -500,6 +511,8 @@ client_connect(struct client *c, const struct proto_frame *f)
 		client_close(c, CLOSE_PARSE_ERROR);
 		return;
 	}
+	if (json_integer_value(json_object_get(o, "protocol")) >= 1)
+		c->flags |= CF_ASYNC_INFO;
 	if ((c->flags & CF_NO_RESPONDERS) && !(c->flags & CF_HEADERS)) {
 		json_decref(o);
 		client_protocol_error(c, proto_err_text[ERR_NO_RESPONDERS_HEADERS],

@@ -46,6 +46,7 @@ enum client_flags {
 	CF_AUTH_WAIT	= 1 << 13,	/* not reading: a bcrypt check runs */
 	CF_AUTHED	= 1 << 14,	/* credentials accepted */
 	CF_READ_AGAIN	= 1 << 15,	/* on the read-again list */
+	CF_ASYNC_INFO	= 1 << 16,	/* CONNECT protocol >= 1: takes INFO updates */
 };
 
 struct auth_offer;
@@ -124,6 +125,8 @@ void		 client_tick(void);
 /* Refresh the client's row in the shared connection table (/connz). */
 void		 client_publish(struct client *);
 void		 client_shutdown_all(void);
+/* The server's INFO changed (cluster URLs): tell the clients that listen. */
+void		 client_info_all(void);
 /* Read clients whose TLS layer holds data epoll cannot see; true if any. */
 bool		 client_read_again(void);
 void		 client_log(const struct client *, const char *lvl,

@@ -118,6 +118,7 @@ RB_GENERATE_STATIC(interest_tree, interest, entry, interest_cmp)
 RB_GENERATE_STATIC(pint_tree, pint, entry, pint_cmp)
 
 static struct interest_tree	 local_interest = RB_INITIALIZER(&local_interest);
+struct peer_hooks		 peer_hooks = { deliver_from_peer, NULL };
 static struct peer		 peers[MAX_WORKERS + 1];
 static uint32_t			 gen_seen;
 
@@ -276,6 +277,8 @@ peer_forget(struct peer *p)
 
 	RB_FOREACH_SAFE(pi, pint_tree, &p->interest, next) {
 		RB_REMOVE(pint_tree, &p->interest, pi);
+		if (peer_hooks.interest != NULL)
+			peer_hooks.interest(&pi->s, pi->s.weight, 0);
 		if (sublist_remove(wk.sl, &pi->s) == -1)
 			fatalx("peer %d interest %s missing from sublist",
 			    p->slot, pi->s.subject);
@@ -348,13 +351,19 @@ peer_sub_record(struct peer *p, const struct rec *r)
 		if (pi == NULL)
 			return;
 		RB_REMOVE(pint_tree, &p->interest, pi);
+		if (peer_hooks.interest != NULL)
+			peer_hooks.interest(&pi->s, pi->s.weight, 0);
 		sublist_remove(wk.sl, &pi->s);
 		free(pi);
 		return;
 	}
 	if (pi != NULL) {
 		/* A queue weight update; cached match results see it at once. */
-		pi->s.weight = r->weight;
+		uint32_t old = pi->s.weight;
+
+		pi->s.weight = r->weight ? r->weight : 1;
+		if (peer_hooks.interest != NULL && old != pi->s.weight)
+			peer_hooks.interest(&pi->s, old, pi->s.weight);
 		return;
 	}
 	if ((pi = calloc(1, sizeof(*pi) + r->subject.len + r->queue.len + 2))
@@ -378,6 +387,8 @@ peer_sub_record(struct peer *p, const struct rec *r)
 		return;
 	}
 	RB_INSERT(pint_tree, &p->interest, pi);
+	if (peer_hooks.interest != NULL)
+		peer_hooks.interest(&pi->s, 0, pi->s.weight);
 }
 
 static void
@@ -412,7 +423,7 @@ peer_record(struct peer *p, const void *data, size_t len)
 		return;
 	case REC_MSG:
 		if (p->synced)
-			deliver_from_peer(&r);
+			peer_hooks.msg(&r);
 		return;
 	}
 }

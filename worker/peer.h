@@ -10,8 +10,23 @@
 #include <stddef.h>
 
 #include "record.h"
+#include <stdint.h>
 
 struct client;
+struct sub;
+
+/*
+ * What a peer's records mean to this process.  A worker delivers a
+ * peer's messages to its clients; the router passes them on to routes
+ * and sums the workers' interest for the routes.
+ */
+struct peer_hooks {
+	void	(*msg)(const struct rec *);
+	/* A peer's interest changed weight (0: none); NULL: not needed. */
+	void	(*interest)(const struct sub *, uint32_t old_weight,
+		    uint32_t new_weight);
+};
+extern struct peer_hooks peer_hooks;
 
 void	peer_init(void);
 /* After peer_init: announce this incarnation on every ring. */

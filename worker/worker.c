@@ -286,6 +286,38 @@ wake_drain(void)
 		;
 }
 
+/*
+ * The other cluster members' client URLs, as the router published them,
+ * so clients can fail over (unless no_advertise).
+ */
+static void
+cluster_urls_add(json_t *o)
+{
+	char		 buf[MESH_URLS_MAX];
+	json_t		*a;
+	size_t		 len;
+
+	len = mesh_cluster_urls_get(wk.mesh, &wk.urls_seq, buf, sizeof(buf));
+	if (len == 0 || wk.s->cluster.no_advertise)
+		return;
+	if ((a = json_loadb(buf, len, 0, NULL)) == NULL)
+		return;
+	if (json_array_size(a) > 0)
+		json_object_set_new(o, "connect_urls", a);
+	else
+		json_decref(a);
+}
+
+/* The cluster changed: a new INFO for new clients and the ones that listen. */
+static void
+cluster_urls_check(void)
+{
+	if (mesh_cluster_urls_seq(wk.mesh) == wk.urls_seq)
+		return;
+	info_prefix_build();
+	client_info_all();
+}
+
 static void
 info_prefix_build(void)
 {
@@ -314,6 +346,7 @@ info_prefix_build(void)
 	    json_object_set_new(o, "max_payload",
 	    json_integer(wk.s->max_payload)) == -1)
 		fatalx("INFO json");
+	cluster_urls_add(o);
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (s == NULL)
@@ -549,6 +582,7 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 		}
 		if (client_read_again())
 			busy = true;
+		cluster_urls_check();
 		subsdump_serve();
 		if (wk.now >= next_tick) {
 			next_tick = wk.now + TICK_MS;

@@ -45,7 +45,8 @@ struct worker {
 	uint32_t		 ncongested;	/* clients over the outbound high mark */
 	uint32_t		 npaused;	/* clients not read: downstream backed up */
 	SSL_CTX			*tls_ctx;	/* NULL: plain clients */
-	char			 info_prefix[1024];	/* INFO JSON up to client_id */
+	uint32_t		 urls_seq;	/* cluster URLs in the INFO */
+	char			 info_prefix[16384];	/* INFO JSON up to client_id */
 	size_t			 info_prefix_len;
 };
 

@@ -365,9 +365,10 @@ test_t_flags(void)
 	ok(run(tls2) == 1 && has("a.pem"),
 	    "the TLS flags, one dash, load the certificate and name it when "
 	    "it is missing");
-	ok(run(seedcl) == 0 && has("cluster is not served yet") &&
-	    has("localhost:5248"), "the seeds' cluster command line");
-	ok(run(seedcl2) == 0 && has("cluster is not served yet"),
+	ok(run(seedcl) == 0 && has("cluster: routes on localhost:5248, 1 "
+	    "route to solicit"), "the seeds' cluster command line");
+	ok(run(seedcl2) == 0 && has("cluster: routes on localhost:5248, 2 "
+	    "routes to solicit"),
 	    "and every cluster flag with two dashes and '='");
 	ok(run(auth) == 0 && has("the flags are valid"),
 	    "-user and -pass as the seeds write them");
@@ -735,18 +736,25 @@ test_unserved(void)
 	 */
 	{
 		char	*at = strstr(text, "http: 8222"), rest[2048], want[64];
-		int	 hp = harness_free_port();
+		char	*cl;
+		int	 hp = harness_free_port(), cp = harness_free_port();
 
 		if (at != NULL) {
 			snprintf(rest, sizeof(rest), "%s", at + 10);
 			snprintf(at, sizeof(text) - (size_t)(at - text),
 			    "http: %d%s", hp, rest);
 		}
+		if ((cl = strstr(text, "127.0.0.1:4248")) != NULL) {
+			snprintf(rest, sizeof(rest), "%s", cl + 14);
+			snprintf(cl, sizeof(text) - (size_t)(cl - text),
+			    "127.0.0.1:%d%s", cp, rest);
+		}
 		s = start(text, NULL);
 		ok(s != NULL, "the seeds' seed.conf (cluster, http) starts");
-		ok(s != NULL && server_log_grep(s, "cluster is not served yet "
-		    "by this natsd") == 1,
-		    "warning that the cluster is not served yet");
+		snprintf(want, sizeof(want), "Listening for route connections "
+		    "on 127.0.0.1:%d", cp);
+		ok(cl != NULL && s != NULL && server_log_grep(s, want) == 1,
+		    "and listens for routes");
 		snprintf(want, sizeof(want), "Starting http monitor on "
 		    "127.0.0.1:%d", hp);
 		ok(at != NULL && s != NULL && server_log_grep(s, want) == 1,

@@ -1293,3 +1293,130 @@ client_new(int port, const char *extra_json)
 	}
 	return c;
 }
+
+/*
+ * conn_read_msg() for loops that count messages until none comes: a
+ * timeout or EOF before the first byte of a line returns -1 without a
+ * TAP comment.  Once a line is buffered it behaves as conn_read_msg().
+ */
+int
+conn_next_msg(struct conn *c, struct msg *m, int timeout_ms)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	const char *line;
+	size_t n;
+	int left;
+
+	msg_free(m);
+	for (;;) {
+		n = c->len - c->off;
+		if (n > 0 && memchr(c->buf + c->off, '\n', n) != NULL) {
+			/* A server PING is answered here, as by the others. */
+			if (!c->auto_pong || n < 6 ||
+			    strncmp(c->buf + c->off, "PING\r\n", 6) != 0 ||
+			    !take_line(c, &line))
+				break;
+			send(c->fd, "PONG\r\n", 6, MSG_NOSIGNAL);
+			continue;
+		}
+		if (conn_fill(c, deadline) != 1)
+			return -1;
+	}
+	/* The payload follows its line closely: allow it a moment. */
+	left = remaining_ms(deadline);
+	return conn_read_msg(c, m, left < HARNESS_TIMEOUT_MS ?
+	    HARNESS_TIMEOUT_MS : left);
+}
+
+/*
+ * Whether a message published on the server at from_port reaches a
+ * subscriber on the server at to_port within timeout_ms: the proof that
+ * a route between them carries interest and messages.  Subscribe on
+ * to_port, then publish every PROBE_STEP_MS on from_port until one
+ * arrives; interest propagates asynchronously, so the first few may be
+ * dropped; an async INFO (the cluster changed) is skipped.  Returns 1
+ * when one arrived.
+ */
+#define PROBE_STEP_MS	50
+
+int
+harness_route_probe(int from_port, int to_port, int timeout_ms)
+{
+	static unsigned	 seq;
+	int64_t		 deadline = harness_now_ms() + timeout_ms;
+	struct conn	*sub, *pub = NULL;
+	struct msg	 m = { 0 };
+	char		 subj[96];
+	int		 got = 0, r;
+
+	snprintf(subj, sizeof(subj), "_probe.%d.%u.%d.%d", (int)getpid(),
+	    ++seq, from_port, to_port);
+	if ((sub = client_new(to_port, NULL)) == NULL)
+		return 0;
+	/* No PING: an async INFO may come before the PONG. */
+	if (conn_send(sub, "SUB %s 1\r\n", subj) == -1 ||
+	    (pub = client_new(from_port, NULL)) == NULL)
+		goto done;
+	while (!got && remaining_ms(deadline) > 0) {
+		if (conn_send(pub, "PUB %s 5\r\nprobe\r\n", subj) == -1)
+			break;
+		r = conn_next_msg(sub, &m, PROBE_STEP_MS);
+		if (r == 0)
+			got = strcmp(m.subject, subj) == 0;
+		else if (r == 1 && strncmp(sub->line, "INFO ", 5) != 0)
+			harness_diag("route probe: unexpected \"%s\"",
+			    sub->line);
+		else if (sub->eof)
+			break;
+	}
+done:
+	msg_free(&m);
+	conn_free(pub);
+	conn_free(sub);
+	return got;
+}
+
+/*
+ * GET path from the monitor on 127.0.0.1:port over plain HTTP/1.0 and
+ * parse the body as JSON.  NULL (with a TAP comment) on any failure.
+ */
+json_t *
+harness_http_json(int port, const char *path)
+{
+	json_error_t	 jerr;
+	struct conn	*c;
+	json_t		*o = NULL;
+	char		*body;
+	int64_t		 deadline;
+	int		 r;
+
+	if ((c = conn_open_raw(port)) == NULL)
+		return NULL;
+	if (conn_send(c, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n",
+	    path, port) == -1)
+		goto done;
+	deadline = harness_now_ms() + HARNESS_TIMEOUT_MS;
+	while ((r = conn_fill(c, deadline)) == 1)
+		;
+	if (r == -1) {
+		harness_diag("GET %s: no end of reply within %d ms", path,
+		    HARNESS_TIMEOUT_MS);
+		goto done;
+	}
+	/* The whole reply as one string. */
+	put_line(c, c->buf + c->off, c->len - c->off);
+	if (strlen(c->line) < 12 || strncmp(c->line, "HTTP/1.", 7) != 0 ||
+	    strncmp(c->line + 8, " 200", 4) != 0) {
+		harness_diag("GET %s: not a 200 reply: %.80s", path, c->line);
+		goto done;
+	}
+	if ((body = strstr(c->line, "\r\n\r\n")) == NULL) {
+		harness_diag("GET %s: reply without a body", path);
+		goto done;
+	}
+	if ((o = json_loads(body + 4, 0, &jerr)) == NULL)
+		harness_diag("GET %s: bad JSON: %s", path, jerr.text);
+done:
+	conn_free(c);
+	return o;
+}

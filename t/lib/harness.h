@@ -123,4 +123,10 @@ void		 harness_diag(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 int64_t		 harness_now_ms(void);
 
+/* Clustering tests. */
+int		 conn_next_msg(struct conn *, struct msg *, int timeout_ms);
+int		 harness_route_probe(int from_port, int to_port,
+		    int timeout_ms);
+json_t		*harness_http_json(int port, const char *path);
+
 #endif

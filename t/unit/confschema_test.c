@@ -703,41 +703,6 @@ test_set(void)
 	conf_cfg_free(cfg);
 }
 
-static void
-warn_collect(const char *fmt, ...)
-{
-	va_list	ap;
-	size_t	len = strlen(err);
-
-	va_start(ap, fmt);
-	vsnprintf(err + len, sizeof(err) - len, fmt, ap);
-	va_end(ap);
-	strlcat(err, "|", sizeof(err));
-}
-
-static void
-test_unserved(void)
-{
-	struct settings	s;
-
-	ok(load("http: 127.0.0.1:8222\ncluster { listen: 127.0.0.1:4248 }\n",
-	    &s) == 0, "monitoring and cluster load");
-	err[0] = '\0';
-	conf_unserved(&s, warn_collect);
-	ok(strstr(err, "monitoring") == NULL,
-	    "monitoring is served (the monitor process): no warning: %s", err);
-	ok(strstr(err, "cluster is not served yet by this natsd: nothing "
-	    "listens on 127.0.0.1:4248") != NULL, "cluster is reported");
-	ok(conf_unsupported(&s, err, sizeof(err)) == 0,
-	    "neither is refused");
-	drop(&s);
-	ok(load("port: 4222\n", &s) == 0, "a plain file");
-	err[0] = '\0';
-	conf_unserved(&s, warn_collect);
-	is_str(err, "", "nothing to report");
-	drop(&s);
-}
-
 /* Two settings from two texts, diffed as a reload would. */
 static const char *
 reload(const char *from, const char *to)
@@ -886,7 +851,6 @@ main(void)
 	test_variables();
 	test_include();
 	test_set();
-	test_unserved();
 	test_reload();
 	test_seed_sample();
 	test_tls_help();

@@ -1,14 +1,14 @@
 /*
  * Times and durations as nats-server prints them, so that tools parsing
  * its JSON parse ours: Go's time.RFC3339Nano and the uptime form of
- * /varz and /connz.
+ * /varz, /connz and /routez.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <time.h>
 
-#include "monitor.h"
+#include "fmt.h"
 
 /*
  * "2026-11-23T13:35:24.66283976Z": UTC, the fraction without trailing

@@ -1,0 +1,269 @@
+/*
+ * The router process's event loop.
+ *
+ * It mirrors a worker's (worker/worker.c): records from the mesh are
+ * handled before the routes are read, and rings are published before the
+ * routes are written, so interest a worker announced is in place before
+ * a route's message that depends on it is routed.  The router sets up the
+ * process-wide `wk' as a worker does, so worker/peer.c serves it
+ * unchanged; it has no clients and never accepts on the client socket.
+ */
+#include "config.h"
+
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forward.h"
+#include "log.h"
+#include "peer.h"
+#include "route.h"
+#include "router.h"
+#include "util.h"
+#include "worker.h"
+
+#define RBUF_SIZE	(256 * 1024)
+#define MAX_EVENTS	128
+#define TICK_MS		250
+
+static volatile sig_atomic_t	 sig_term, sig_usr1, sig_hup;
+static char			 mark_wake;
+
+static void
+sighdlr(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		sig_term = 1;
+	else if (sig == SIGUSR1)
+		sig_usr1 = 1;
+	else if (sig == SIGHUP)
+		sig_hup = 1;
+}
+
+/*
+ * A long RMSG queue list may pass a client's control line limit (later
+ * nats-servers allow routes sixteen times it); a message must still fit
+ * a ring record, so max_payload stays.
+ */
+static void
+route_limits(const struct settings *s)
+{
+	wk.limits.max_control_line = 16 * (size_t)s->max_control_line;
+	wk.limits.max_payload = (size_t)s->max_payload;
+	wk.limits.route_side = true;
+}
+
+static void
+tell_master(void)
+{
+	if (kill(getppid(), SIGUSR2) == -1)
+		log_warn("signal the master");
+}
+
+void
+router_cluster_urls_changed(void)
+{
+	char	*urls[256], *text;
+	size_t	 n, i, len = 2;
+
+	n = route_connect_urls(urls, 256);
+	for (i = 0; i < n; i++)
+		len += strlen(urls[i]) + 3;
+	if ((text = malloc(len + 1)) == NULL)
+		fatal("connect_urls");
+	strlcpy(text, "[", len + 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(text, ",", len + 1);
+		strlcat(text, "\"", len + 1);
+		strlcat(text, urls[i], len + 1);
+		strlcat(text, "\"", len + 1);
+	}
+	strlcat(text, "]", len + 1);
+	mesh_cluster_urls_put(wk.mesh, text, n > 0 ? strlen(text) : 0);
+	free(text);
+	/* Workers look on their tick; a kick gets the news out at once. */
+	for (i = 0; i < (size_t)mesh_nworkers(wk.mesh); i++)
+		mesh_kick(wk.mesh, (int)i);
+}
+
+/* /routez for the monitor, refreshed every tick. */
+static void
+routez_publish(void)
+{
+	char *text;
+
+	if ((text = route_routez_json()) == NULL)
+		return;
+	mesh_routez_put(wk.mesh, text, strlen(text));
+	free(text);
+}
+
+static void
+router_reload(void)
+{
+	struct settings	 n, old;
+	const char	*blob;
+	size_t		 len;
+	uint32_t	 gen;
+
+	blob = mesh_reload_get(wk.mesh, &gen, &len);
+	if (gen == atomic_load(&wk.self->reload_ack))
+		return;
+	if (settings_from_json(blob, len, &n) == -1)
+		fatalx("reload %u: the master's settings do not parse", gen);
+	old = *wk.s;
+	*wk.s = n;
+	if (settings_log_init(wk.s) == -1)
+		log_warnx("reload: logging: %s", log_init_error());
+	route_limits(wk.s);
+	route_reload();
+	settings_free(&old);
+	atomic_store(&wk.self->reload_ack, gen);
+	log_debug("applied configuration %u", gen);
+	tell_master();
+}
+
+static void
+router_setup(struct settings *s, struct mesh *m, int lfd)
+{
+	struct sigaction	 sa;
+	struct epoll_event	 ev;
+
+	memset(&wk, 0, sizeof(wk));
+	random_reseed();
+	wk.slot = mesh_router_slot(m);
+	wk.s = s;
+	wk.mesh = m;
+	wk.self = mesh_peer(m, wk.slot);
+	wk.epoch = atomic_load(&wk.self->epoch);
+	wk.npeers = mesh_npeers(m);
+	wk.lfd = -1;
+	wk.now = now_ms();
+	route_limits(s);
+	wk.rbuf_size = RBUF_SIZE;
+	if ((wk.rbuf = malloc(wk.rbuf_size)) == NULL)
+		fatal("read buffer");
+	if ((wk.sl = sublist_new()) == NULL)
+		fatal("sublist");
+	log_settag("router");
+	proc_title("natsd: router");
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sighdlr;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((wk.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &mark_wake;
+	if (epoll_ctl(wk.epfd, EPOLL_CTL_ADD, wk.self->efd, &ev) == -1)
+		fatal("epoll_ctl add eventfd");
+
+	forward_init();
+	peer_init();
+	atomic_store(&wk.self->alive, 1);
+	peer_hello_all();
+	peer_flush();
+	route_init(lfd);
+	atomic_store(&wk.self->serving, 1);
+	tell_master();
+	log_debug("started, pid %d", (int)getpid());
+}
+
+static void
+wake_drain(void)
+{
+	uint64_t v;
+
+	while (read(wk.self->efd, &v, sizeof(v)) > 0)
+		;
+}
+
+int
+router_main(struct settings *s, struct mesh *m, int lfd)
+{
+	struct epoll_event	 events[MAX_EVENTS];
+	int64_t			 next_tick;
+	int			 n, i, timeout;
+	bool			 busy = false;
+
+	router_setup(s, m, lfd);
+	next_tick = wk.now + TICK_MS;
+	for (;;) {
+		timeout = busy ? 0 : (int)(next_tick - wk.now);
+		if (timeout < 0)
+			timeout = 0;
+		if (peer_backlog_bytes() > 0 && timeout > 10)
+			timeout = 10;
+		if (timeout > 0) {
+			mesh_sleep_announce(wk.mesh, wk.slot);
+			if (peer_pending())
+				timeout = 0;
+		}
+		n = epoll_wait(wk.epfd, events, MAX_EVENTS, timeout);
+		mesh_sleep_cancel(wk.mesh, wk.slot);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_wait");
+		wk.now = now_ms();
+		if (sig_term)
+			break;
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			if (log_reopen() == -1)
+				log_warn("reopen log file");
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			router_reload();
+		}
+		peer_check_gen();
+		busy = peer_drain();
+		for (i = 0; i < n; i++) {
+			void *ptr = events[i].data.ptr;
+
+			if (ptr == &mark_wake) {
+				wake_drain();
+				continue;
+			}
+			if (ptr == route_listen_mark()) {
+				route_accept();
+				continue;
+			}
+			if (!route_is(ptr))
+				continue;
+			if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+				route_write_ready(ptr);
+			if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+				route_read(ptr);
+		}
+		if (wk.now >= next_tick) {
+			next_tick = wk.now + TICK_MS;
+			log_flush();
+			route_tick();
+			peer_tick();
+			routez_publish();
+		}
+		forward_resume_due();
+		peer_flush();
+		route_flush_all();
+		route_reap();
+	}
+	log_debug("stopping");
+	atomic_store(&wk.self->alive, 0);
+	route_shutdown_all();
+	peer_flush();
+	peer_shutdown();
+	return 0;
+}
