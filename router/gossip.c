@@ -424,7 +424,7 @@ info_build(void)
 		json_object_set_new(o, "cluster_dynamic", json_true());
 	if (!wk.s->cluster.no_advertise)
 		json_object_set_new(o, "connect_urls", client_urls());
-	json_object_set_new(o, "lnoc", json_true());
+	/* No "lnoc": see route_send_connect(). */
 	if (adv) {
 		snprintf(ip, sizeof(ip), strchr(host, ':') != NULL ?
 		    "nats-route://[%s]:%d/" : "nats-route://%s:%d/", host, port);

@@ -494,7 +494,10 @@ route_send_connect(struct route *r)
 	json_object_set_new(o, "cluster", json_string(route_cluster));
 	if (route_cluster_dynamic)
 		json_object_set_new(o, "cluster_dynamic", json_true());
-	json_object_set_new(o, "lnoc", json_true());
+	/*
+	 * No "lnoc": a nats-server with leafnodes then sends their interest
+	 * and messages as plain RS+ and RMSG, which is all natsd speaks.
+	 */
 	if ((js = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatal("json_dumps");
 	json_decref(o);
@@ -1203,6 +1206,17 @@ put_u64(char *p, uint64_t v)
 	while (n)
 		*p++ = tmp[--n];
 	return p;
+}
+
+bool
+route_backed_up(void)
+{
+	struct route *r;
+
+	LIST_FOREACH(r, &routes_up, up_entry)
+		if (r->out_len - r->out_off > high_mark())
+			return true;
+	return false;
 }
 
 static bool

@@ -53,6 +53,12 @@ bool	 route_send_msg(struct route *, const char *subject, size_t slen,
 	    const char *reply, size_t rlen, const struct proto_slice *queues,
 	    unsigned nqueues, const char *payload, size_t hdr_len,
 	    size_t total_len);
+/*
+ * Is any route holding more than its high mark?  The router then stops
+ * taking the workers' messages from the rings, so the workers pause the
+ * publishers behind them instead of the route's buffer growing.
+ */
+bool	 route_backed_up(void);
 /* Pause / resume reading a route (its messages cannot be passed on). */
 void	 route_pause(struct route *);
 void	 route_resume(struct route *);

@@ -229,7 +229,7 @@ router_main(struct settings *s, struct mesh *m, int lfd)
 			router_reload();
 		}
 		peer_check_gen();
-		busy = peer_drain();
+		busy = route_backed_up() ? false : peer_drain();
 		for (i = 0; i < n; i++) {
 			void *ptr = events[i].data.ptr;
 
