@@ -75,6 +75,7 @@ static const char *status_names[] = {
 
 static struct {
 	int		 port;
+	int		 sub_port;	/* -q: subscribers' server, else -p */
 	uint64_t	 count;		/* -n: messages per publisher */
 	size_t		 size;		/* -s: payload bytes */
 	int		 nsubs;		/* -k */
@@ -786,7 +787,7 @@ flow_measure(enum flow_kind kind, int npubs, int nsubs, double secs,
 	struct epoll_event ev;
 	pthread_t rt;
 	char subj[64], line[256];
-	double t0, warm_end;
+	double t0, warm_start, warm_end;
 	size_t fl, off;
 	int ep, i, w;
 
@@ -828,7 +829,8 @@ flow_measure(enum flow_kind kind, int npubs, int nsubs, double secs,
 		}
 		if ((s->buf = malloc(SUB_BUF)) == NULL)
 			result(ST_ERROR, "err=\"out of memory\"");
-		if ((s->fd = nats_open(opt.port, line, opt.deadline)) == -1)
+		if ((s->fd = nats_open(opt.sub_port ? opt.sub_port :
+		    opt.port, line, opt.deadline)) == -1)
 			result(ST_ERROR, "err=\"subscriber %d could not "
 			    "connect\"", i);
 		ev.events = EPOLLIN;
@@ -850,17 +852,21 @@ flow_measure(enum flow_kind kind, int npubs, int nsubs, double secs,
 	/*
 	 * Warm-up: the SUBs were acknowledged by their own connections'
 	 * PONGs, but a multi-worker server may still be telling its other
-	 * workers about them.  Publish zero-length messages (never counted)
-	 * until every subscriber has seen one.
+	 * workers about them, and with -q the subscribers' server still has
+	 * to send the interest over the route (which may not even be up
+	 * yet).  Publish zero-length messages (never counted) until every
+	 * subscriber has seen one.
 	 */
-	warm_end = now() + WARM_TIMEOUT;
+	warm_start = now();
+	warm_end = warm_start + WARM_TIMEOUT;
 	if (warm_end > opt.deadline)
 		warm_end = opt.deadline;
 	while (!recv_done(&f, RECV_WARM)) {
 		if (now() >= warm_end)
 			result(ST_ERROR, "err=\"warm-up: subscriptions not "
-			    "seen by the publishers within %.0fs\"",
-			    WARM_TIMEOUT);
+			    "seen by the publishers within %.1fs%s\"",
+			    warm_end - warm_start, opt.sub_port ? " (is the route "
+			    "between the two servers up?)" : "");
 		for (i = 0; i < npubs; i++)
 			if (net_write_all(f.pubs[i].fd, f.pubs[i].warm,
 			    f.pubs[i].warm_len, warm_end, NULL) == -1)
@@ -1923,10 +1929,12 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-"usage: natsbench [-p port] [-n count | -d msecs] [-s size] [-k subs]\n"
-"                 [-c conns] [-P pid] [-w window] [-H http_port] [-L load]\n"
-"                 [-t secs] scenario\n"
+"usage: natsbench [-p port] [-q sub_port] [-n count | -d msecs] [-s size]\n"
+"                 [-k subs] [-c conns] [-P pid] [-w window] [-H http_port]\n"
+"                 [-L load] [-t secs] scenario\n"
 "  -d: the pub->sub flows publish for msecs instead of -n messages\n"
+"  -q: the pub->sub flows' subscribers connect to this port (another server\n"
+"      of the same cluster: the messages cross a route); publishers use -p\n"
 "scenarios:\n"
 "  ingest   one publisher, nobody subscribed; msgs_s\n"
 "  pubsub   one publisher, one subscriber; msgs_s mb_s at the subscriber\n"
@@ -1963,7 +1971,7 @@ main(int argc, char *argv[])
 	const char *cmd;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:H:k:L:n:P:p:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:H:k:L:n:P:p:q:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conns = (int)num(optarg, 1, 1000000);
@@ -1988,6 +1996,9 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			opt.port = (int)num(optarg, 1, 65535);
+			break;
+		case 'q':
+			opt.sub_port = (int)num(optarg, 1, 65535);
 			break;
 		case 's':
 			opt.size = num(optarg, 1, 64 << 20);
