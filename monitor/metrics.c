@@ -107,6 +107,7 @@ metrics_handle(struct mon_request *rq, struct mon_reply *r)
 	uint64_t		 v[MAX_WORKERS][NSTAT], sum[NSTAT] = { 0 };
 	uint64_t		 sv[MAX_WORKERS][NSUB];
 	struct evbuffer		*b;
+	json_t			*cl;
 	const char		*id = mesh_server_id(mon->m);
 	int			 nw = mesh_nworkers(mon->m), i, k;
 	int			 have[MAX_WORKERS];
@@ -149,7 +150,10 @@ metrics_handle(struct mon_request *rq, struct mon_reply *r)
 	    (double)procstat_rss(mon));
 	gauge(b, "cpu_percent", "CPU use of all natsd processes over the "
 	    "last second, percent of one CPU", mon->ps.cpu);
-	gauge(b, "routes", "Routes to other servers", 0);
+	cl = mon_cluster(mon);
+	gauge(b, "routes", "Routes to other servers",
+	    (double)json_array_size(json_object_get(cl, "routes")));
+	json_decref(cl);
 
 	evbuffer_add_printf(b, "# HELP natsd_worker_up Whether the worker "
 	    "process is running.\n# TYPE natsd_worker_up gauge\n");

@@ -107,6 +107,8 @@ struct mon_request {
  */
 int	varz_handle(struct mon_request *, struct mon_reply *);
 int	routez_handle(struct mon_request *, struct mon_reply *);
+/* The router's {"cluster": name, "routes": [...]}; never NULL. */
+json_t	*mon_cluster(struct mon *);
 int	healthz_handle(struct mon_request *, struct mon_reply *);
 int	connz_handle(struct mon_request *, struct mon_reply *);
 /* Drop the /connz requests still waiting, before the HTTP servers go. */

@@ -58,6 +58,56 @@ str_or(const char *s, const char *def)
 #define SET(o, k, v)	json_object_set_new((o), (k), (v))
 #define INT(v)		json_integer((json_int_t)(v))
 
+/* "nats-route://user:pass@host:port/" as /varz lists it: "host:port". */
+static json_t *
+route_url_hostport(const char *url)
+{
+	const char	*p = strstr(url, "://"), *at, *end;
+
+	p = p != NULL ? p + 3 : url;
+	if ((at = strrchr(p, '@')) != NULL)
+		p = at + 1;
+	end = strchr(p, '/');
+	return json_stringn(p, end != NULL ? (size_t)(end - p) : strlen(p));
+}
+
+/* nats-server's ClusterOptsVarz; {} outside a cluster. */
+static json_t *
+cluster_varz(struct mon *mon, size_t *nroutes)
+{
+	const struct cluster_settings	*c = &mon->s->cluster;
+	json_t				*o, *cl, *urls;
+	size_t				 i;
+
+	*nroutes = 0;
+	if ((o = json_object()) == NULL || !settings_cluster_enabled(mon->s))
+		return o;
+	cl = mon_cluster(mon);
+	*nroutes = json_array_size(json_object_get(cl, "routes"));
+	if (json_is_string(json_object_get(cl, "cluster")))
+		SET(o, "name", json_incref(json_object_get(cl, "cluster")));
+	else if (c->name != NULL)
+		SET(o, "name", json_string(c->name));
+	json_decref(cl);
+	SET(o, "addr", json_string(c->host != NULL ? c->host : ""));
+	SET(o, "cluster_port", INT(c->port));
+	SET(o, "auth_timeout", json_real((double)(c->auth_timeout_ms > 0 ?
+	    c->auth_timeout_ms : DEFAULT_AUTH_TIMEOUT_MS) / 1e3));
+	if ((urls = json_array()) != NULL) {
+		for (i = 0; i < c->nroutes; i++)
+			json_array_append_new(urls,
+			    route_url_hostport(c->routes[i]));
+		SET(o, "urls", urls);
+	}
+	SET(o, "tls_timeout", json_real((double)(c->tls.timeout_ms > 0 ?
+	    c->tls.timeout_ms : DEFAULT_TLS_TIMEOUT_MS) / 1e3));
+	if (c->tls.cert_file != NULL) {
+		SET(o, "tls_required", json_true());
+		SET(o, "tls_verify", json_true());
+	}
+	return o;
+}
+
 int
 varz_handle(struct mon_request *rq, struct mon_reply *r)
 {
@@ -68,6 +118,7 @@ varz_handle(struct mon_request *rq, struct mon_reply *r)
 	const char		*id = mesh_server_id(mon->m);
 	char			 tb[MON_TIME_LEN], db[MON_DUR_LEN];
 	int64_t			 start = mesh_start_wall_ns(mon->m);
+	size_t			 nroutes;
 	int			 i;
 
 	varz_totals(mon, &t);
@@ -99,14 +150,14 @@ varz_handle(struct mon_request *rq, struct mon_reply *r)
 	SET(o, "max_payload", INT(s->max_payload));
 	SET(o, "max_pending", INT(s->max_pending));
 	SET(o, "max_pending_size", INT(s->max_pending));
-	/* Features natsd does not have yet: empty, as nats-server shows them off. */
-	SET(o, "cluster", json_object());
+	SET(o, "cluster", cluster_varz(mon, &nroutes));
+	/* Features natsd does not have: empty, as nats-server shows them off. */
 	SET(o, "gateway", json_object());
 	SET(o, "leaf", json_object());
 	SET(o, "mqtt", json_object());
 	SET(o, "websocket", json_object());
 	SET(o, "jetstream", json_object());
-	SET(o, "cluster_port", INT(0));
+	SET(o, "cluster_port", INT(s->cluster.port));
 	SET(o, "tls_timeout", json_real((double)mon->tls_timeout_ms / 1e3));
 	SET(o, "ssl_timeout", json_real((double)mon->tls_timeout_ms / 1e3));
 	SET(o, "write_deadline", INT(s->write_deadline_ms * 1000000));
@@ -119,7 +170,7 @@ varz_handle(struct mon_request *rq, struct mon_reply *r)
 	SET(o, "cpu", json_real(mon->ps.cpu));
 	SET(o, "connections", INT(t.connections));
 	SET(o, "total_connections", INT(t.total_connections));
-	SET(o, "routes", INT(0));
+	SET(o, "routes", INT((long long)nroutes));
 	SET(o, "remotes", INT(0));
 	SET(o, "leafnodes", INT(0));
 	SET(o, "in_msgs", INT(t.in_msgs));
@@ -141,34 +192,48 @@ varz_handle(struct mon_request *rq, struct mon_reply *r)
 }
 
 /*
- * The router publishes its routes (as nats-server's /routez objects) in
- * the mesh every tick and on every change; without a router there are
- * none.  subs=1 keeps each route's subscriptions_list.
+ * What the router published of the cluster (every 250 ms): its name and
+ * the routes as nats-server's /routez objects.  Without a router, or
+ * before it wrote, an empty object.
  */
+json_t *
+mon_cluster(struct mon *mon)
+{
+	json_t	*o = NULL;
+	char	*buf;
+	size_t	 len;
+
+	if (atomic_load(&mesh_peer(mon->m, mesh_router_slot(mon->m))->alive) &&
+	    (buf = malloc(MESH_ROUTEZ_MAX)) != NULL) {
+		len = mesh_routez_get(mon->m, buf, MESH_ROUTEZ_MAX);
+		o = len > 0 ? json_loadb(buf, len, 0, NULL) : NULL;
+		free(buf);
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	if (!json_is_array(json_object_get(o, "routes")))
+		json_object_set_new(o, "routes", json_array());
+	return o;
+}
+
+/* subs=1 keeps each route's subscriptions_list. */
 int
 routez_handle(struct mon_request *rq, struct mon_reply *r)
 {
-	json_t	*o, *routes, *rt;
-	char	 tb[MON_TIME_LEN], *buf;
-	size_t	 len, i;
+	json_t	*o, *cl, *routes, *rt;
+	char	 tb[MON_TIME_LEN];
+	size_t	 i;
 	int	 subs;
 
 	if (http_query_bool(rq, "subs", 0, &subs, r) == -1)
 		return -1;
-	if ((o = json_object()) == NULL ||
-	    (buf = malloc(MESH_ROUTEZ_MAX)) == NULL) {
-		json_decref(o);
+	if ((o = json_object()) == NULL)
 		return http_error(r, 500, "out of memory");
-	}
-	len = atomic_load(&mesh_peer(rq->mon->m,
-	    mesh_router_slot(rq->mon->m))->alive) ?
-	    mesh_routez_get(rq->mon->m, buf, MESH_ROUTEZ_MAX) : 0;
-	routes = len > 0 ? json_loadb(buf, len, 0, NULL) : NULL;
-	free(buf);
-	if (!json_is_array(routes)) {
-		json_decref(routes);
-		routes = json_array();
-	}
+	cl = mon_cluster(rq->mon);
+	routes = json_incref(json_object_get(cl, "routes"));
+	json_decref(cl);
 	json_array_foreach(routes, i, rt)
 		if (!subs)
 			json_object_del(rt, "subscriptions_list");

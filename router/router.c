@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,14 +93,30 @@ router_cluster_urls_changed(void)
 		mesh_kick(wk.mesh, (int)i);
 }
 
-/* /routez for the monitor, refreshed every tick. */
+/*
+ * For the monitor, refreshed every tick: {"cluster": name, "routes":
+ * [the /routez route objects]}.  The name may be negotiated, so only
+ * the router knows it.
+ */
 static void
 routez_publish(void)
 {
-	char *text;
+	json_t	*o, *routes;
+	char	*text;
 
 	if ((text = route_routez_json()) == NULL)
 		return;
+	routes = json_loads(text, 0, NULL);
+	free(text);
+	if (routes == NULL)
+		return;
+	o = json_pack("{s:s?, s:o}", "cluster", route_cluster_name(),
+	    "routes", routes);
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL) {
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
 	mesh_routez_put(wk.mesh, text, strlen(text));
 	free(text);
 }

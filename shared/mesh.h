@@ -106,7 +106,7 @@ void		 mesh_cluster_urls_put(struct mesh *, const char *, size_t);
 size_t		 mesh_cluster_urls_get(struct mesh *, uint32_t *seq, char *buf,
 		    size_t cap);
 uint32_t	 mesh_cluster_urls_seq(struct mesh *);
-/* /routez: the router's routes as JSON (an array of route objects). */
+/* The router's cluster as JSON: {"cluster": name, "routes": [...]}. */
 void		 mesh_routez_put(struct mesh *, const char *, size_t);
 size_t		 mesh_routez_get(struct mesh *, char *buf, size_t cap);
 

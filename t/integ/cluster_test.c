@@ -543,6 +543,17 @@ routez_detail(struct node *n)
 		    n[k].label);
 	}
 	json_decref(o);
+	/* /varz counts them too, with the cluster's listen port. */
+	if ((o = harness_http_json(n[0].mport, "/varz")) == NULL) {
+		ok(0, "varz: A's /varz");
+		return;
+	}
+	is_int(json_integer_value(json_object_get(o, "routes")), 2,
+	    "varz: A counts 2 routes");
+	ok(json_is_object(json_object_get(o, "cluster")) &&
+	    json_integer_value(json_object_get(json_object_get(o, "cluster"),
+	    "cluster_port")) > 0, "varz: cluster block with cluster_port");
+	json_decref(o);
 }
 
 /*
