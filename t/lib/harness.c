@@ -593,7 +593,8 @@ server_log_allow(struct server *s, const char *pattern)
 
 /*
  * Count the [ERR] and [FTL] lines in the server's log and stderr that no
- * allowed pattern covers, showing the first few.  0 means a clean log.
+ * allowed pattern covers, and every sanitizer report, showing the first
+ * few.  0 means a clean log.
  */
 int
 server_log_check(struct server *s)
@@ -612,6 +613,15 @@ server_log_check(struct server *s)
 		if ((f = fopen(files[k], "r")) == NULL)
 			continue;
 		while (getline(&line, &cap, f) != -1) {
+			/* A sanitizer's report is never allowed. */
+			if (strstr(line, "Sanitizer") != NULL ||
+			    strstr(line, "runtime error:") != NULL) {
+				if (bad++ < DIAG_LINES) {
+					line[strcspn(line, "\n")] = '\0';
+					harness_diag("sanitizer: %s", line);
+				}
+				continue;
+			}
 			if (strstr(line, "[ERR]") == NULL &&
 			    strstr(line, "[FTL]") == NULL)
 				continue;
