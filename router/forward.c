@@ -33,6 +33,7 @@
 #include "natsd.h"
 #include "peer.h"
 #include "route.h"
+#include "subject.h"
 #include "util.h"
 #include "worker.h"
 
@@ -72,35 +73,16 @@ struct rstate {
 };
 
 static int
-key_cmp(const char *s1, size_t l1, const char *q1, size_t ql1,
-    const char *s2, size_t l2, const char *q2, size_t ql2)
-{
-	int c;
-
-	if (l1 != l2)
-		return l1 < l2 ? -1 : 1;
-	if ((c = memcmp(s1, s2, l1)) != 0)
-		return c;
-	if ((q1 == NULL) != (q2 == NULL))
-		return q1 == NULL ? -1 : 1;
-	if (q1 == NULL)
-		return 0;
-	if (ql1 != ql2)
-		return ql1 < ql2 ? -1 : 1;
-	return memcmp(q1, q2, ql1);
-}
-
-static int
 agg_cmp(struct agg *a, struct agg *b)
 {
-	return key_cmp(a->subject, a->slen, a->queue, a->qlen, b->subject,
-	    b->slen, b->queue, b->qlen);
+	return subject_queue_cmp(a->subject, a->slen, a->queue, a->qlen,
+	    b->subject, b->slen, b->queue, b->qlen);
 }
 
 static int
 rsub_cmp(struct rsub *a, struct rsub *b)
 {
-	return key_cmp(a->s.subject, a->s.subject_len, a->s.queue,
+	return subject_queue_cmp(a->s.subject, a->s.subject_len, a->s.queue,
 	    a->s.queue_len, b->s.subject, b->s.subject_len, b->s.queue,
 	    b->s.queue_len);
 }
@@ -245,24 +227,36 @@ router_route_down(struct route *r)
 	free(rs);
 }
 
+/* The route's interest in (subject, queue); *rsp: the route's, or NULL. */
+static struct rsub *
+rsub_find(struct route *r, const char *subject, size_t slen,
+    const char *queue, size_t qlen, struct rstate **rsp)
+{
+	struct rsub key;
+
+	if ((*rsp = rstate_find(r)) == NULL)
+		return NULL;
+	key.s.subject = subject;
+	key.s.subject_len = slen;
+	key.s.queue = qlen > 0 ? queue : NULL;
+	key.s.queue_len = qlen;
+	return RB_FIND(rsub_tree, &(*rsp)->subs, &key);
+}
+
 void
 router_route_sub(struct route *r, const char *subject, size_t slen,
     const char *queue, size_t qlen, uint32_t weight)
 {
 	struct rstate	*rs;
-	struct rsub	 key, *x;
+	struct rsub	*x;
 
-	if ((rs = rstate_find(r)) == NULL)
-		return;
-	key.s.subject = subject;
-	key.s.subject_len = slen;
-	key.s.queue = qlen > 0 ? queue : NULL;
-	key.s.queue_len = qlen;
-	if ((x = RB_FIND(rsub_tree, &rs->subs, &key)) != NULL) {
+	if ((x = rsub_find(r, subject, slen, queue, qlen, &rs)) != NULL) {
 		/* A queue weight update: picks among routes see it at once. */
 		x->s.weight = weight ? weight : 1;
 		return;
 	}
+	if (rs == NULL)
+		return;
 	if ((x = calloc(1, sizeof(*x) + slen + qlen + 2)) == NULL)
 		fatal("route interest");
 	memcpy(x->buf, subject, slen);
@@ -292,15 +286,9 @@ router_route_unsub(struct route *r, const char *subject, size_t slen,
     const char *queue, size_t qlen)
 {
 	struct rstate	*rs;
-	struct rsub	 key, *x;
+	struct rsub	*x;
 
-	if ((rs = rstate_find(r)) == NULL)
-		return;
-	key.s.subject = subject;
-	key.s.subject_len = slen;
-	key.s.queue = qlen > 0 ? queue : NULL;
-	key.s.queue_len = qlen;
-	if ((x = RB_FIND(rsub_tree, &rs->subs, &key)) != NULL)
+	if ((x = rsub_find(r, subject, slen, queue, qlen, &rs)) != NULL)
 		rsub_drop(rs, x);
 }
 

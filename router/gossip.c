@@ -976,15 +976,26 @@ gossip_route_closed(struct route *r)
 
 /* connect_urls */
 
+/*
+ * As nats-server: once the server has a route, its clients learn every
+ * member's URLs, its own first; alone, none.
+ */
 size_t
 route_connect_urls(char **out, size_t max)
 {
+	static json_t	*own;
 	struct route	*r;
-	size_t		 n = 0, i, j;
+	json_t		*u;
+	size_t		 n = 0, i, j, k;
 
 	/* no_advertise: our clients hear of no other server. */
-	if (wk.s->cluster.no_advertise)
+	if (wk.s->cluster.no_advertise || LIST_EMPTY(&routes_up))
 		return 0;
+	json_decref(own);
+	own = client_urls();
+	json_array_foreach(own, k, u)
+		if (n < max)
+			out[n++] = (char *)json_string_value(u);
 	LIST_FOREACH(r, &routes_up, up_entry) {
 		if (r->flags & RF_DEAD)
 			continue;
@@ -1020,8 +1031,8 @@ routez_route(struct route *r, int64_t wall_ns)
 {
 	json_t	*o, *subs;
 	char	 tb[FMT_TIME_LEN];
-	int64_t	 last = r->last_read > r->last_write ? r->last_read :
-		    r->last_write;
+	int64_t	 last = r->last_read > r->out.last_write ? r->last_read :
+		    r->out.last_write;
 
 	if ((o = json_object()) == NULL || (subs = json_array()) == NULL)
 		fatal("json");
@@ -1044,7 +1055,7 @@ routez_route(struct route *r, int64_t wall_ns)
 	json_object_set_new(o, "idle", json_string(fmt_uptime((wk.now -
 	    last) * 1000000, tb, sizeof(tb))));
 	json_object_set_new(o, "pending_size",
-	    json_integer((json_int_t)(r->out_len - r->out_off)));
+	    json_integer((json_int_t)outbuf_pending(&r->out)));
 	json_object_set_new(o, "in_msgs", json_integer((json_int_t)r->in_msgs));
 	json_object_set_new(o, "out_msgs",
 	    json_integer((json_int_t)r->out_msgs));

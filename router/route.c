@@ -22,8 +22,11 @@
  * names that differ never make a route ("Cluster Name Conflict").
  *
  * Input is parsed in place in the shared read buffer, the tail of a split
- * frame kept in a per-route stash (as worker/client.c does).  Output goes
- * to a per-route buffer written once per loop turn from route_flush_all().
+ * frame kept in a per-route stash; output goes to a per-route buffer
+ * written once per loop turn from route_flush_all().  Both buffers are
+ * shared/outbuf.c's, as clients' are; the limits and close reasons here
+ * are the route's own.
+ *
  * Closing is deferred to route_reap(), like clients: forward.c may be
  * walking its list of routes when a write fails.
  */
@@ -33,7 +36,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -45,6 +47,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "conn.h"
 #include "gossip.h"
 #include "log.h"
 #include "natsd.h"
@@ -54,18 +57,17 @@
 #include "util.h"
 #include "worker.h"
 
-#define OUT_KEEP_MAX	(64 * 1024)	/* idle buffers larger are freed */
-#define OUT_IDLE_MS	1000
 #define PAUSE_MAX_MS	100		/* read a paused route again after */
 #define ACCEPT_BATCH	64
 #define READ_AGAIN_MAX	16		/* TLS records read in one go */
 /*
  * nats-server limits neither the control line nor the payload of a
- * route: the remote checked its clients already.  These bounds only stop
- * a broken peer from making the router allocate without end.
+ * route: the remote checked its clients already.  The control line
+ * bound only stops a broken peer from making the router allocate without
+ * end; a payload must still fit a ring record on its way to the workers,
+ * so it is max_payload, as the cluster's servers should agree on.
  */
 #define ROUTE_MAX_CONTROL_LINE	(1024 * 1024)
-#define ROUTE_MAX_PAYLOAD	(64 * 1024 * 1024)
 
 struct route_list	 routes_up = LIST_HEAD_INITIALIZER(routes_up);
 struct route_list	 all_routes = LIST_HEAD_INITIALIZER(all_routes);
@@ -98,27 +100,7 @@ route_log(const struct route *r, char lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	switch (lvl) {
-	case 'T':
-		log_trace("%s:%d - rid:%llu - %s", r->ip, r->port,
-		    (unsigned long long)r->rid, msg);
-		break;
-	case 'D':
-		log_debug("%s:%d - rid:%llu - %s", r->ip, r->port,
-		    (unsigned long long)r->rid, msg);
-		break;
-	case 'W':
-		log_warnx("%s:%d - rid:%llu - %s", r->ip, r->port,
-		    (unsigned long long)r->rid, msg);
-		break;
-	case 'E':
-		log_errorx("%s:%d - rid:%llu - %s", r->ip, r->port,
-		    (unsigned long long)r->rid, msg);
-		break;
-	default:
-		log_info("%s:%d - rid:%llu - %s", r->ip, r->port,
-		    (unsigned long long)r->rid, msg);
-	}
+	conn_log(lvl, r->ip, r->port, "rid", r->rid, msg);
 }
 
 const char *
@@ -214,53 +196,36 @@ route_mark_dirty(struct route *r)
 	}
 }
 
+/* A route that cannot keep up: cut, owing nothing, in nats-server's words. */
+static void
+route_slow_consumer(struct route *r, const char *limit, const char *why)
+{
+	route_log(r, 'I', "Slow Consumer Detected: %s Exceeded", limit);
+	atomic_fetch_add(&wk.self->stats.slow_consumers, 1);
+	outbuf_drop(&r->out);
+	route_close(r, why);
+}
+
 static bool
 route_room(struct route *r, size_t n)
 {
+	char limit[64];
+
 	if (r->flags & RF_DEAD)
 		return false;
-	if (r->out_len - r->out_off + n > max_pending()) {
-		route_log(r, 'I', "Slow Consumer Detected: MaxPending of %zu "
-		    "Exceeded", max_pending());
-		atomic_fetch_add(&wk.self->stats.slow_consumers, 1);
-		r->out_off = r->out_len;
-		route_close(r, "Slow Consumer (Pending Bytes)");
+	if (outbuf_pending(&r->out) + n > max_pending()) {
+		snprintf(limit, sizeof(limit), "MaxPending of %zu",
+		    max_pending());
+		route_slow_consumer(r, limit, "Slow Consumer (Pending Bytes)");
 		return false;
 	}
 	return true;
 }
 
-static char *
-route_reserve(struct route *r, size_t n)
-{
-	size_t	 need, cap;
-	char	*p;
-
-	if (r->out_off > 0 && (r->out_off == r->out_len ||
-	    r->out_off > r->out_cap / 2)) {
-		memmove(r->out, r->out + r->out_off, r->out_len - r->out_off);
-		r->out_len -= r->out_off;
-		r->out_off = 0;
-	}
-	need = r->out_len + n;
-	if (need > r->out_cap) {
-		cap = r->out_cap ? r->out_cap : 512;
-		while (cap < need)
-			cap *= 2;
-		if ((p = realloc(r->out, cap)) == NULL)
-			fatal("route outbound %zu bytes", cap);
-		r->out = p;
-		r->out_cap = cap;
-	}
-	if (r->out_len == r->out_off)
-		r->last_write = wk.now;
-	return r->out + r->out_len;
-}
-
 static void
 route_commit(struct route *r, size_t n)
 {
-	r->out_len += n;
+	outbuf_commit(&r->out, n);
 	route_mark_dirty(r);
 }
 
@@ -269,7 +234,7 @@ route_queue(struct route *r, const void *data, size_t n)
 {
 	if (!route_room(r, n))
 		return;
-	memcpy(route_reserve(r, n), data, n);
+	memcpy(outbuf_reserve(&r->out, n, wk.now, "route"), data, n);
 	route_commit(r, n);
 }
 
@@ -292,11 +257,13 @@ route_err(struct route *r, const char *text)
 	route_queue(r, buf, (size_t)n);
 }
 
+/* write(2), or SSL_write once TLS is up; arg is the route. */
 static ssize_t
-route_send(struct route *r, const char *buf, size_t len)
+route_send(void *arg, const char *buf, size_t len)
 {
-	char	err[256];
-	int	n;
+	struct route	*r = arg;
+	char		 err[256];
+	ssize_t		 n;
 
 	if (r->ssl == NULL)
 		return write(r->fd, buf, len);
@@ -304,56 +271,24 @@ route_send(struct route *r, const char *buf, size_t len)
 		errno = EAGAIN;
 		return -1;
 	}
-	ERR_clear_error();
-	if ((n = SSL_write(r->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
-	    len))) > 0)
-		return n;
-	switch (SSL_get_error(r->ssl, n)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_SYSCALL:
-		if (errno == 0)
-			errno = EPIPE;
-		return -1;
-	default:
-		tls_error_text(err, sizeof(err));
-		route_log(r, 'D', "TLS write error: %s", err);
-		errno = EPROTO;
-		return -1;
+	if ((n = tls_write(r->ssl, buf, len, err, sizeof(err))) == -1) {
+		if (errno == EPROTO)
+			route_log(r, 'D', "TLS write error: %s", err);
+		else if (errno == 0)
+			errno = EPIPE;	/* the remote went away */
 	}
+	return n;
 }
 
 /* Write what we can; false if the route is gone. */
 static bool
 route_write(struct route *r)
 {
-	ssize_t n;
-
-	while (r->out_len > r->out_off) {
-		n = route_send(r, r->out + r->out_off, r->out_len - r->out_off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			route_log(r, 'E', "Error flushing: %s",
-			    strerror(errno));
-			r->out_off = r->out_len;
-			route_close(r, "Write Error");
-			return false;
-		}
-		r->out_off += (size_t)n;
-		r->last_write = wk.now;
-	}
-	if (r->out_off == r->out_len) {
-		r->out_off = r->out_len = 0;
-		if (r->out_cap > OUT_KEEP_MAX) {
-			free(r->out);
-			r->out = NULL;
-			r->out_cap = 0;
-		}
+	if (outbuf_flush(&r->out, route_send, r, wk.now) == -1) {
+		route_log(r, 'E', "Error flushing: %s", strerror(errno));
+		outbuf_drop(&r->out);
+		route_close(r, "Write Error");
+		return false;
 	}
 	return true;
 }
@@ -409,18 +344,8 @@ route_alloc(int fd, const struct sockaddr *sa)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("route");
 	r->fd = fd;
-	r->start = r->last_read = r->last_write = wk.now;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, r->ip, sizeof(r->ip));
-		r->port = ntohs(in->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, r->ip, sizeof(r->ip));
-		r->port = ntohs(in6->sin6_port);
-	}
+	r->start = r->last_read = r->out.last_write = wk.now;
+	conn_addr(sa, r->ip, sizeof(r->ip), &r->port);
 	LIST_INSERT_HEAD(&all_routes, r, entry);
 	return r;
 }
@@ -543,7 +468,7 @@ route_start(struct route *r)
 
 	r->flags &= ~RF_CONNECTING;
 	r->rid = mesh_next_cid(wk.mesh);
-	r->start = r->last_read = r->last_write = wk.now;
+	r->start = r->last_read = r->out.last_write = wk.now;
 	r->ping_due = wk.now + (wk.s->ping_interval_ms < ROUTE_FIRST_PING_MS ?
 	    wk.s->ping_interval_ms : ROUTE_FIRST_PING_MS);
 	r->deadline = 0;
@@ -1036,26 +961,6 @@ route_parse(struct route *r, const char *buf, size_t len, size_t *need,
 }
 
 static void
-route_stash(struct route *r, const char *src, size_t n, size_t need)
-{
-	size_t cap = need > n ? need : n;
-
-	if (cap > r->stash_cap || (r->stash_cap > wk.rbuf_size &&
-	    cap <= wk.rbuf_size)) {
-		char *p;
-
-		if ((p = malloc(cap)) == NULL)
-			fatal("route stash %zu", cap);
-		memmove(p, src, n);
-		free(r->stash);
-		r->stash = p;
-		r->stash_cap = cap;
-	} else
-		memmove(r->stash, src, n);
-	r->stash_len = n;
-}
-
-static void
 route_consume(struct route *r, char *buf, size_t len, bool big)
 {
 	size_t	off, need = 0;
@@ -1065,15 +970,10 @@ route_consume(struct route *r, char *buf, size_t len, bool big)
 	if (r->flags & RF_DEAD)
 		return;
 	if (off < len)
-		route_stash(r, buf + off, len - off, need);
-	else {
-		r->stash_len = 0;
-		if (r->stash_cap > 4096 || big) {
-			free(r->stash);
-			r->stash = NULL;
-			r->stash_cap = 0;
-		}
-	}
+		stash_save(&r->stash, buf + off, len - off, need, wk.rbuf_size,
+		    "route");
+	else
+		stash_clear(&r->stash, big);
 	if (pause)
 		route_pause(r);
 }
@@ -1082,34 +982,18 @@ static ssize_t
 route_recv(struct route *r, char *buf, size_t len)
 {
 	char	err[256];
-	int	n;
+	ssize_t	n;
+	bool	want_write;
 
 	if (r->ssl == NULL)
 		return read(r->fd, buf, len);
-	ERR_clear_error();
-	if ((n = SSL_read(r->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
-	    len))) > 0)
-		return n;
-	switch (SSL_get_error(r->ssl, n)) {
-	case SSL_ERROR_WANT_READ:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_WANT_WRITE:
+	n = tls_read(r->ssl, buf, len, &want_write, err, sizeof(err));
+	if (n == -1 && want_write) {
 		route_arm_write(r, true);
 		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_SYSCALL:
-		if (errno == 0)
-			return 0;
-		return -1;
-	default:
-		tls_error_text(err, sizeof(err));
+	} else if (n == -1 && errno == EPROTO)
 		route_log(r, 'D', "TLS read error: %s", err);
-		errno = EPROTO;
-		return -1;
-	}
+	return n;
 }
 
 /* One read, parsed; false when nothing more can be read now. */
@@ -1117,23 +1001,12 @@ static bool
 route_read_once(struct route *r)
 {
 	char	*buf;
-	size_t	 len;
+	size_t	 room;
 	ssize_t	 n;
 	bool	 big;
 
-	big = r->stash_len > 0 && r->stash_cap > wk.rbuf_size;
-	if (big) {
-		/* The rest of a large frame goes straight to its stash. */
-		n = route_recv(r, r->stash + r->stash_len,
-		    r->stash_cap - r->stash_len);
-		buf = r->stash;
-	} else {
-		if (r->stash_len > 0)
-			memcpy(wk.rbuf, r->stash, r->stash_len);
-		n = route_recv(r, wk.rbuf + r->stash_len,
-		    wk.rbuf_size - r->stash_len);
-		buf = wk.rbuf;
-	}
+	big = stash_prepare(&r->stash, wk.rbuf, wk.rbuf_size, &buf, &room);
+	n = route_recv(r, buf + r->stash.len, room);
 	if (n == 0) {
 		route_close(r, "Client Closed");
 		return false;
@@ -1145,9 +1018,8 @@ route_read_once(struct route *r)
 		route_close(r, "Read Error");
 		return false;
 	}
-	len = r->stash_len + (size_t)n;
 	r->last_read = wk.now;
-	route_consume(r, buf, len, big);
+	route_consume(r, buf, r->stash.len + (size_t)n, big);
 	return !(r->flags & (RF_DEAD | RF_PAUSED));
 }
 
@@ -1193,28 +1065,13 @@ route_resume(struct route *r)
 
 /* Output: what forward.c sends */
 
-static char *
-put_u64(char *p, uint64_t v)
-{
-	char	tmp[20];
-	int	n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 bool
 route_backed_up(void)
 {
 	struct route *r;
 
 	LIST_FOREACH(r, &routes_up, up_entry)
-		if (r->out_len - r->out_off > high_mark())
+		if (outbuf_pending(&r->out) > high_mark())
 			return true;
 	return false;
 }
@@ -1225,26 +1082,27 @@ route_sendable(const struct route *r)
 	return (r->flags & (RF_UP | RF_DEAD)) == RF_UP;
 }
 
-void
-route_send_sub(struct route *r, const char *subject, size_t slen,
-    const char *queue, size_t qlen, uint32_t weight)
+/* RS+ (with a queue group's weight) or RS-: interest, as nats-server 2.9. */
+static void
+route_send_interest(struct route *r, bool add, const char *subject,
+    size_t slen, const char *queue, size_t qlen, uint32_t weight)
 {
 	char	*p, *start;
-	size_t	 max = 4 + 3 + slen + 1 + qlen + 1 + 20 + 2;
+	size_t	 max = 4 + 3 + slen + 1 + qlen + 2 + (add ? 1 + 20 : 0);
 
 	if (!route_sendable(r) || !route_room(r, max))
 		return;
-	start = p = route_reserve(r, max);
-	memcpy(p, "RS+ " ROUTE_ACCOUNT " ", 7);
-	p += 7;
-	memcpy(p, subject, slen);
-	p += slen;
+	start = p = outbuf_reserve(&r->out, max, wk.now, "route");
+	p = outbuf_put(p, add ? "RS+ " ROUTE_ACCOUNT " " :
+	    "RS- " ROUTE_ACCOUNT " ", 7);
+	p = outbuf_put(p, subject, slen);
 	if (qlen > 0) {
 		*p++ = ' ';
-		memcpy(p, queue, qlen);
-		p += qlen;
-		*p++ = ' ';
-		p = put_u64(p, weight ? weight : 1);
+		p = outbuf_put(p, queue, qlen);
+		if (add) {
+			*p++ = ' ';
+			p = outbuf_put_u64(p, weight ? weight : 1);
+		}
 	}
 	if (log_trace_on)
 		route_log(r, 'T', "->> [%.*s]", (int)(p - start), start);
@@ -1254,29 +1112,17 @@ route_send_sub(struct route *r, const char *subject, size_t slen,
 }
 
 void
+route_send_sub(struct route *r, const char *subject, size_t slen,
+    const char *queue, size_t qlen, uint32_t weight)
+{
+	route_send_interest(r, true, subject, slen, queue, qlen, weight);
+}
+
+void
 route_send_unsub(struct route *r, const char *subject, size_t slen,
     const char *queue, size_t qlen)
 {
-	char	*p, *start;
-	size_t	 max = 4 + 3 + slen + 1 + qlen + 2;
-
-	if (!route_sendable(r) || !route_room(r, max))
-		return;
-	start = p = route_reserve(r, max);
-	memcpy(p, "RS- " ROUTE_ACCOUNT " ", 7);
-	p += 7;
-	memcpy(p, subject, slen);
-	p += slen;
-	if (qlen > 0) {
-		*p++ = ' ';
-		memcpy(p, queue, qlen);
-		p += qlen;
-	}
-	if (log_trace_on)
-		route_log(r, 'T', "->> [%.*s]", (int)(p - start), start);
-	*p++ = '\r';
-	*p++ = '\n';
-	route_commit(r, (size_t)(p - start));
+	route_send_interest(r, false, subject, slen, queue, qlen, 0);
 }
 
 /*
@@ -1308,52 +1154,46 @@ route_send_msg(struct route *r, const char *subject, size_t slen,
 		max += queues[i].len + 1;
 	if (!route_room(r, max))
 		return false;
-	start = p = route_reserve(r, max);
-	memcpy(p, hmsg ? "HMSG " ROUTE_ACCOUNT " " : "RMSG " ROUTE_ACCOUNT " ",
-	    8);
-	p += 8;
-	memcpy(p, subject, slen);
-	p += slen;
+	start = p = outbuf_reserve(&r->out, max, wk.now, "route");
+	p = outbuf_put(p, hmsg ? "HMSG " ROUTE_ACCOUNT " " :
+	    "RMSG " ROUTE_ACCOUNT " ", 8);
+	p = outbuf_put(p, subject, slen);
 	*p++ = ' ';
 	if (nqueues > 0) {
 		if (rlen > 0) {
 			*p++ = '+';
 			*p++ = ' ';
-			memcpy(p, reply, rlen);
-			p += rlen;
+			p = outbuf_put(p, reply, rlen);
 			*p++ = ' ';
 		} else {
 			*p++ = '|';
 			*p++ = ' ';
 		}
 		for (i = 0; i < nqueues; i++) {
-			memcpy(p, queues[i].p, queues[i].len);
-			p += queues[i].len;
+			p = outbuf_put(p, queues[i].p, queues[i].len);
 			*p++ = ' ';
 		}
 	} else if (rlen > 0) {
-		memcpy(p, reply, rlen);
-		p += rlen;
+		p = outbuf_put(p, reply, rlen);
 		*p++ = ' ';
 	}
 	if (hmsg) {
-		p = put_u64(p, hdr_len);
+		p = outbuf_put_u64(p, hdr_len);
 		*p++ = ' ';
 	}
-	p = put_u64(p, total_len);
+	p = outbuf_put_u64(p, total_len);
 	if (log_trace_on)
 		route_log(r, 'T', "->> [%.*s]", (int)(p - start), start);
 	*p++ = '\r';
 	*p++ = '\n';
 	if (total_len > 0)
-		memcpy(p, payload, total_len);
-	p += total_len;
+		p = outbuf_put(p, payload, total_len);
 	*p++ = '\r';
 	*p++ = '\n';
 	r->out_msgs++;
 	r->out_bytes += total_len;
 	route_commit(r, (size_t)(p - start));
-	return r->out_len - r->out_off <= high_mark();
+	return outbuf_pending(&r->out) <= high_mark();
 }
 
 /* Writing and the loop's hooks */
@@ -1387,7 +1227,7 @@ route_write_ready(struct route *r)
 	}
 	if (!route_write(r))
 		return;
-	if (r->out_len == r->out_off)
+	if (outbuf_pending(&r->out) == 0)
 		route_arm_write(r, false);
 }
 
@@ -1418,7 +1258,7 @@ route_flush_all(void)
 			continue;	/* EPOLLOUT will come, or never */
 		if (!route_write(r))
 			continue;
-		if (r->out_len > r->out_off)
+		if (outbuf_pending(&r->out) > 0)
 			route_arm_write(r, true);
 	}
 }
@@ -1446,8 +1286,8 @@ route_free(struct route *r)
 	free(r->remote_id);
 	free(r->remote_name);
 	free(r->gossip_url);
-	free(r->stash);
-	free(r->out);
+	stash_free(&r->stash);
+	outbuf_free(&r->out);
 	free(r);
 }
 
@@ -1459,10 +1299,10 @@ route_reap(void)
 	while ((r = TAILQ_FIRST(&closing_routes)) != NULL) {
 		TAILQ_REMOVE(&closing_routes, r, close_entry);
 		/* Best effort: the -ERR that explains the close. */
-		if (r->out_len > r->out_off && !(r->flags & (RF_CONNECTING |
+		if (outbuf_pending(&r->out) > 0 && !(r->flags & (RF_CONNECTING |
 		    RF_TLS_HANDSHAKE)))
-			(void)route_send(r, r->out + r->out_off,
-			    r->out_len - r->out_off);
+			(void)route_send(r, r->out.buf + r->out.off,
+			    outbuf_pending(&r->out));
 		if (r->ssl != NULL && !(r->flags & RF_TLS_HANDSHAKE))
 			(void)SSL_shutdown(r->ssl);
 		if (r->rid != 0 && r->why != NULL)
@@ -1491,6 +1331,7 @@ route_tick(void)
 {
 	struct route	*r;
 	int64_t		 now = wk.now;
+	char		 limit[64];
 
 	gossip_tick();
 	LIST_FOREACH(r, &all_routes, entry) {
@@ -1516,14 +1357,11 @@ route_tick(void)
 			}
 			continue;
 		}
-		if (r->out_len > r->out_off &&
-		    now - r->last_write > wk.s->write_deadline_ms) {
-			route_log(r, 'I', "Slow Consumer Detected: "
-			    "WriteDeadline of %lldms Exceeded",
-			    (long long)wk.s->write_deadline_ms);
-			atomic_fetch_add(&wk.self->stats.slow_consumers, 1);
-			r->out_off = r->out_len;
-			route_close(r, "Slow Consumer (Write Deadline)");
+		if (outbuf_stalled(&r->out, now, wk.s->write_deadline_ms)) {
+			snprintf(limit, sizeof(limit), "WriteDeadline of "
+			    "%lldms", (long long)wk.s->write_deadline_ms);
+			route_slow_consumer(r, limit,
+			    "Slow Consumer (Write Deadline)");
 			continue;
 		}
 		if (now >= r->ping_due && !(r->flags & RF_TLS_HANDSHAKE)) {
@@ -1540,12 +1378,7 @@ route_tick(void)
 			route_log(r, 'T', "->> [PING]");
 			route_send_str(r, "PING\r\n");
 		}
-		if (r->out_len == 0 && r->out_cap > 0 &&
-		    now - r->last_write > OUT_IDLE_MS) {
-			free(r->out);
-			r->out = NULL;
-			r->out_cap = 0;
-		}
+		outbuf_trim_idle(&r->out, now);
 	}
 }
 
@@ -1572,8 +1405,7 @@ static void
 limits_set(void)
 {
 	rlim.max_control_line = ROUTE_MAX_CONTROL_LINE;
-	rlim.max_payload = (size_t)wk.s->max_payload > ROUTE_MAX_PAYLOAD ?
-	    (size_t)wk.s->max_payload : ROUTE_MAX_PAYLOAD;
+	rlim.max_payload = (size_t)wk.s->max_payload;
 	rlim.client_side = false;
 	rlim.route_side = true;
 }

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "outbuf.h"
 #include "route.h"
 
 /* nats-server's server/const.go */
@@ -65,19 +66,11 @@ struct route {
 	char			*gossip_url;	/* nats-route://ip:port/ for others */
 	char			**urls;		/* its connect_urls */
 	size_t			 nurls;
-	/* input */
-	char			*stash;
-	size_t			 stash_len;
-	size_t			 stash_cap;
-	/* output */
-	char			*out;
-	size_t			 out_off;
-	size_t			 out_len;
-	size_t			 out_cap;
+	struct stash		 stash;		/* a frame split across reads */
+	struct outbuf		 out;
 	/* timers (ms, wk.now's clock); 0: not armed */
 	int64_t			 start;
 	int64_t			 last_read;
-	int64_t			 last_write;	/* last progress, or since pending */
 	int64_t			 deadline;	/* dial, TLS, authorization */
 	int64_t			 ping_due;
 	int64_t			 paused_until;

@@ -33,6 +33,7 @@
 #define TICK_MS		250
 
 static volatile sig_atomic_t	 sig_term, sig_usr1, sig_hup;
+static char			*published_name;	/* in the workers' INFO */
 static char			 mark_wake;
 
 static void
@@ -46,19 +47,6 @@ sighdlr(int sig)
 		sig_hup = 1;
 }
 
-/*
- * A long RMSG queue list may pass a client's control line limit (later
- * nats-servers allow routes sixteen times it); a message must still fit
- * a ring record, so max_payload stays.
- */
-static void
-route_limits(const struct settings *s)
-{
-	wk.limits.max_control_line = 16 * (size_t)s->max_control_line;
-	wk.limits.max_payload = (size_t)s->max_payload;
-	wk.limits.route_side = true;
-}
-
 static void
 tell_master(void)
 {
@@ -70,23 +58,24 @@ void
 router_cluster_urls_changed(void)
 {
 	char	*urls[256], *text;
-	size_t	 n, i, len = 2;
+	size_t	 n, i, len;
+	json_t	*o, *a;
 
 	n = route_connect_urls(urls, 256);
-	for (i = 0; i < n; i++)
-		len += strlen(urls[i]) + 3;
-	if ((text = malloc(len + 1)) == NULL)
+	if ((a = json_array()) == NULL)
 		fatal("connect_urls");
-	strlcpy(text, "[", len + 1);
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			strlcat(text, ",", len + 1);
-		strlcat(text, "\"", len + 1);
-		strlcat(text, urls[i], len + 1);
-		strlcat(text, "\"", len + 1);
-	}
-	strlcat(text, "]", len + 1);
-	mesh_cluster_urls_put(wk.mesh, text, n > 0 ? strlen(text) : 0);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(urls[i]));
+	o = json_pack("{s:s?, s:o}", "cluster", route_cluster_name(),
+	    "connect_urls", a);
+	if (o == NULL || (text = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatal("connect_urls");
+	json_decref(o);
+	free(published_name);
+	published_name = route_cluster_name() != NULL ?
+	    strdup(route_cluster_name()) : NULL;
+	len = strlen(text);
+	mesh_cluster_urls_put(wk.mesh, text, len);
 	free(text);
 	/* Workers look on their tick; a kick gets the news out at once. */
 	for (i = 0; i < (size_t)mesh_nworkers(wk.mesh); i++)
@@ -138,7 +127,6 @@ router_reload(void)
 	*wk.s = n;
 	if (settings_log_init(wk.s) == -1)
 		log_warnx("reload: logging: %s", log_init_error());
-	route_limits(wk.s);
 	route_reload();
 	settings_free(&old);
 	atomic_store(&wk.self->reload_ack, gen);
@@ -162,7 +150,6 @@ router_setup(struct settings *s, struct mesh *m, int lfd)
 	wk.npeers = mesh_npeers(m);
 	wk.lfd = -1;
 	wk.now = now_ms();
-	route_limits(s);
 	wk.rbuf_size = RBUF_SIZE;
 	if ((wk.rbuf = malloc(wk.rbuf_size)) == NULL)
 		fatal("read buffer");
@@ -271,6 +258,12 @@ router_main(struct settings *s, struct mesh *m, int lfd)
 			route_tick();
 			peer_tick();
 			routez_publish();
+			/* A negotiated cluster name reaches the clients' INFO. */
+			if ((route_cluster_name() == NULL) !=
+			    (published_name == NULL) ||
+			    (published_name != NULL && strcmp(published_name,
+			    route_cluster_name()) != 0))
+				router_cluster_urls_changed();
 		}
 		forward_resume_due();
 		peer_flush();

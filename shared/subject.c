@@ -119,3 +119,22 @@ queue_valid(const char *q, size_t len)
 			return false;
 	return true;
 }
+
+int
+subject_queue_cmp(const char *s1, size_t l1, const char *q1, size_t ql1,
+    const char *s2, size_t l2, const char *q2, size_t ql2)
+{
+	int c;
+
+	if (l1 != l2)
+		return l1 < l2 ? -1 : 1;
+	if ((c = memcmp(s1, s2, l1)) != 0)
+		return c;
+	if ((q1 == NULL) != (q2 == NULL))
+		return q1 == NULL ? -1 : 1;
+	if (q1 == NULL)
+		return 0;
+	if (ql1 != ql2)
+		return ql1 < ql2 ? -1 : 1;
+	return memcmp(q1, q2, ql1);
+}

@@ -18,5 +18,12 @@ bool	subject_valid_literal(const char *s, size_t len);
 bool	subject_matches(const char *p, size_t plen, const char *s, size_t slen);
 /* A queue group name: one token, no whitespace. */
 bool	queue_valid(const char *q, size_t len);
+/*
+ * Order of (subject, queue) keys for the interest trees: by subject
+ * (shorter first, then bytes), a plain one (queue NULL) before any
+ * queue group of the same subject, then by queue the same way.
+ */
+int	subject_queue_cmp(const char *s1, size_t l1, const char *q1,
+	    size_t ql1, const char *s2, size_t l2, const char *q2, size_t ql2);
 
 #endif

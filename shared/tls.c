@@ -12,7 +12,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -179,6 +181,59 @@ why_text(char *buf, size_t len)
 	tls_error_text(buf, len);
 	if (buf[0] == '\0')
 		snprintf(buf, len, "unknown OpenSSL error");
+}
+
+/*
+ * What SSL_read's or SSL_write's result n says, as read(2) or write(2)
+ * would say it; want_write is NULL for a write, which has no end of
+ * stream to report.
+ */
+static ssize_t
+io_result(SSL *ssl, int n, bool *want_write, char *err, size_t errlen)
+{
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_WANT_WRITE:
+		if (want_write != NULL)
+			*want_write = true;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (want_write != NULL)
+			return 0;
+		break;
+	case SSL_ERROR_SYSCALL:
+		/* A read's EOF without close_notify. */
+		return want_write != NULL && errno == 0 ? 0 : -1;
+	default:
+		break;
+	}
+	tls_error_text(err, errlen);
+	errno = EPROTO;
+	return -1;
+}
+
+ssize_t
+tls_read(SSL *ssl, void *buf, size_t len, bool *want_write, char *err,
+    size_t errlen)
+{
+	int n;
+
+	*want_write = false;
+	ERR_clear_error();
+	n = SSL_read(ssl, buf, (int)(len > INT32_MAX ? INT32_MAX : len));
+	return n > 0 ? n : io_result(ssl, n, want_write, err, errlen);
+}
+
+ssize_t
+tls_write(SSL *ssl, const void *buf, size_t len, char *err, size_t errlen)
+{
+	int n;
+
+	ERR_clear_error();
+	n = SSL_write(ssl, buf, (int)(len > INT32_MAX ? INT32_MAX : len));
+	return n > 0 ? n : io_result(ssl, n, NULL, err, errlen);
 }
 
 const char *

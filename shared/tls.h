@@ -12,6 +12,9 @@
 #ifndef NATSD_TLS_H
 #define NATSD_TLS_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/ssl.h>
@@ -30,5 +33,18 @@ const char	*tls_version_text(const SSL *);
 const char	*tls_cipher_text(const SSL *);
 /* Empty OpenSSL's error queue into one line of text. */
 void		 tls_error_text(char *buf, size_t len);
+/*
+ * SSL_read and SSL_write on a non-blocking socket, kept to read(2)'s and
+ * write(2)'s contract: a byte count, 0 at the end of the stream (read
+ * only; also a close without close_notify), or -1 and errno.  EAGAIN:
+ * wait for the socket, and for a read *want_write says OpenSSL must
+ * write first (a renegotiation).  EPROTO: a TLS error, OpenSSL's text for
+ * it in err (a TCP socket never fails so).  Otherwise the socket's own
+ * errno, which a write may leave 0 when the peer just went away.
+ */
+ssize_t		 tls_read(SSL *, void *buf, size_t len, bool *want_write,
+		    char *err, size_t errlen);
+ssize_t		 tls_write(SSL *, const void *buf, size_t len, char *err,
+		    size_t errlen);
 
 #endif

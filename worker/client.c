@@ -20,7 +20,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "bcrypt.h"
 #include "client.h"
 #include "client_auth.h"
+#include "conn.h"
 #include "deliver.h"
 #include "log.h"
 #include "peer.h"
@@ -44,8 +44,6 @@
 #include "util.h"
 #include "worker.h"
 
-#define OUT_KEEP_MAX	(64 * 1024)	/* idle buffers larger than this are freed */
-#define OUT_IDLE_MS	1000
 /*
  * A paused publisher is read again after this even if its receivers are
  * still backed up: it bounds the stall (two clients publishing to each
@@ -92,23 +90,7 @@ client_log(const struct client *c, const char *lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	switch (lvl[0]) {
-	case 'D':
-		log_debug("%s:%d - cid:%llu - %s", c->ip, c->port,
-		    (unsigned long long)c->cid, msg);
-		break;
-	case 'T':
-		log_trace("%s:%d - cid:%llu - %s", c->ip, c->port,
-		    (unsigned long long)c->cid, msg);
-		break;
-	case 'E':
-		log_errorx("%s:%d - cid:%llu - %s", c->ip, c->port,
-		    (unsigned long long)c->cid, msg);
-		break;
-	default:
-		log_info("%s:%d - cid:%llu - %s", c->ip, c->port,
-		    (unsigned long long)c->cid, msg);
-	}
+	conn_log(lvl[0], c->ip, c->port, "cid", c->cid, msg);
 }
 
 static void
@@ -123,7 +105,7 @@ client_mark_dirty(struct client *c)
 static void
 client_update_congestion(struct client *c)
 {
-	size_t pending = c->out_len - c->out_off;
+	size_t pending = outbuf_pending(&c->out);
 
 	if (!(c->flags & CF_CONGESTED) && pending > high_mark()) {
 		c->flags |= CF_CONGESTED;
@@ -144,40 +126,12 @@ client_update_congestion(struct client *c)
 	}
 }
 
-/* Make room for n more bytes; the caller has checked max_pending. */
-static char *
-client_reserve(struct client *c, size_t n)
-{
-	size_t	 need, cap;
-	char	*p;
-
-	if (c->out_off > 0 && (c->out_off == c->out_len ||
-	    c->out_off > c->out_cap / 2)) {
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-	}
-	need = c->out_len + n;
-	if (need > c->out_cap) {
-		cap = c->out_cap ? c->out_cap : 512;
-		while (cap < need)
-			cap *= 2;
-		if ((p = realloc(c->out, cap)) == NULL)
-			fatal("client outbound %zu bytes", cap);
-		c->out = p;
-		c->out_cap = cap;
-	}
-	if (c->out_len == c->out_off)
-		c->last_write = wk.now;
-	return c->out + c->out_len;
-}
-
 static bool
 client_room(struct client *c, size_t n)
 {
 	if (c->flags & CF_DEAD)
 		return false;
-	if (c->out_len - c->out_off + n > (size_t)wk.s->max_pending) {
+	if (outbuf_pending(&c->out) + n > (size_t)wk.s->max_pending) {
 		client_log(c, "I", "Slow Consumer Detected: MaxPending of %lld "
 		    "Exceeded", (long long)wk.s->max_pending);
 		atomic_fetch_add(&wk.self->stats.slow_consumers, 1);
@@ -190,7 +144,7 @@ client_room(struct client *c, size_t n)
 static void
 client_commit(struct client *c, size_t n)
 {
-	c->out_len += n;
+	outbuf_commit(&c->out, n);
 	client_mark_dirty(c);
 	client_update_congestion(c);
 }
@@ -200,24 +154,9 @@ client_queue(struct client *c, const void *data, size_t n)
 {
 	if (!client_room(c, n))
 		return false;
-	memcpy(client_reserve(c, n), data, n);
+	memcpy(outbuf_reserve(&c->out, n, wk.now, "client"), data, n);
 	client_commit(c, n);
 	return true;
-}
-
-static char *
-put_u64(char *p, uint64_t v)
-{
-	char	tmp[20];
-	int	n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
 }
 
 void
@@ -239,35 +178,28 @@ client_send_msg(struct client *c, struct csub *cs, const char *subject,
 	    total_len + 2;
 	if (!client_room(c, max))
 		return;
-	start = p = client_reserve(c, max);
-	if (hmsg) {
-		memcpy(p, "HMSG ", 5);
-		p += 5;
-	} else {
-		memcpy(p, "MSG ", 4);
-		p += 4;
-	}
-	memcpy(p, subject, slen);
-	p += slen;
+	start = p = outbuf_reserve(&c->out, max, wk.now, "client");
+	if (hmsg)
+		p = outbuf_put(p, "HMSG ", 5);
+	else
+		p = outbuf_put(p, "MSG ", 4);
+	p = outbuf_put(p, subject, slen);
 	*p++ = ' ';
-	memcpy(p, cs->sid, cs->sid_len);
-	p += cs->sid_len;
+	p = outbuf_put(p, cs->sid, cs->sid_len);
 	*p++ = ' ';
 	if (rlen) {
-		memcpy(p, reply, rlen);
-		p += rlen;
+		p = outbuf_put(p, reply, rlen);
 		*p++ = ' ';
 	}
 	if (hmsg) {
-		p = put_u64(p, hdr_len);
+		p = outbuf_put_u64(p, hdr_len);
 		*p++ = ' ';
 	}
-	p = put_u64(p, total_len);
+	p = outbuf_put_u64(p, total_len);
 	*p++ = '\r';
 	*p++ = '\n';
 	if (total_len > 0)
-		memcpy(p, payload, total_len);
-	p += total_len;
+		p = outbuf_put(p, payload, total_len);
 	*p++ = '\r';
 	*p++ = '\n';
 	c->out_msgs++;
@@ -334,7 +266,7 @@ client_publish(struct client *c)
 	ci.cid = c->cid;
 	ci.start = (uint64_t)c->start_wall;
 	ci.last_activity = wall - (uint64_t)(wk.now - c->last_read) * 1000000;
-	ci.pending_bytes = c->out_len - c->out_off;
+	ci.pending_bytes = outbuf_pending(&c->out);
 	ci.in_msgs = c->in_msgs;
 	ci.out_msgs = c->out_msgs;
 	ci.in_bytes = c->in_bytes;
@@ -384,17 +316,7 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	c->last_read = wk.now;
 	c->ping_due = wk.now + wk.s->ping_interval_ms;
 	RB_INIT(&c->subs);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, c->ip, sizeof(c->ip));
-		c->port = ntohs(in->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, c->ip, sizeof(c->ip));
-		c->port = ntohs(in6->sin6_port);
-	}
+	conn_addr(sa, c->ip, sizeof(c->ip), &c->port);
 	LIST_INSERT_HEAD(&clients, c, entry);
 	wk.nclients++;
 	atomic_store(&wk.self->nclients, wk.nclients);
@@ -813,22 +735,6 @@ client_parse(struct client *c, const char *buf, size_t len, size_t *need,
 	return off;
 }
 
-static void
-client_stash(struct client *c, const char *src, size_t n, size_t need)
-{
-	size_t cap = need > n ? need : n;
-
-	if (cap > c->stash_cap || (c->stash_cap > wk.rbuf_size &&
-	    cap <= wk.rbuf_size)) {
-		free(c->stash);
-		if ((c->stash = malloc(cap)) == NULL)
-			fatal("client stash %zu", cap);
-		c->stash_cap = cap;
-	}
-	memmove(c->stash, src, n);
-	c->stash_len = n;
-}
-
 /* Parse buf[0..len) (in rbuf, or the stash when big) and keep what is left. */
 static void
 client_consume(struct client *c, char *buf, size_t len, bool big)
@@ -839,21 +745,11 @@ client_consume(struct client *c, char *buf, size_t len, bool big)
 	off = client_parse(c, buf, len, &need, &pause);
 	if (c->flags & (CF_DEAD | CF_CLOSING))
 		return;
-	if (off < len) {
-		client_stash(c, buf + off, len - off, need);
-	} else {
-		c->stash_len = 0;
-		if (c->stash_cap > 4096) {
-			free(c->stash);
-			c->stash = NULL;
-			c->stash_cap = 0;
-		}
-	}
-	if (big && c->stash_len == 0 && c->stash_cap > wk.rbuf_size) {
-		free(c->stash);
-		c->stash = NULL;
-		c->stash_cap = 0;
-	}
+	if (off < len)
+		stash_save(&c->stash, buf + off, len - off, need, wk.rbuf_size,
+		    "client");
+	else
+		stash_clear(&c->stash, big);
 	if (pause)
 		client_pause(c);
 }
@@ -861,18 +757,15 @@ client_consume(struct client *c, char *buf, size_t len, bool big)
 static void
 client_resume_input(struct client *c)
 {
-	bool big;
+	char	*buf;
+	size_t	 room;
+	bool	 big;
 
-	if (c->stash_len == 0 || (c->flags & (CF_DEAD | CF_CLOSING |
+	if (c->stash.len == 0 || (c->flags & (CF_DEAD | CF_CLOSING |
 	    CF_AUTH_WAIT)))
 		return;
-	big = c->stash_cap > wk.rbuf_size;
-	if (big) {
-		client_consume(c, c->stash, c->stash_len, true);
-		return;
-	}
-	memcpy(wk.rbuf, c->stash, c->stash_len);
-	client_consume(c, wk.rbuf, c->stash_len, false);
+	big = stash_prepare(&c->stash, wk.rbuf, wk.rbuf_size, &buf, &room);
+	client_consume(c, buf, c->stash.len, big);
 }
 
 static void
@@ -940,41 +833,25 @@ static ssize_t
 client_recv(struct client *c, char *buf, size_t len)
 {
 	char	err[256];
-	int	r;
+	ssize_t	n;
+	bool	want_write;
 
 	if (c->ssl == NULL)
 		return read(c->fd, buf, len);
-	ERR_clear_error();
-	if ((r = SSL_read(c->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
-	    len))) > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_WANT_WRITE:
+	n = tls_read(c->ssl, buf, len, &want_write, err, sizeof(err));
+	if (n == -1 && want_write) {
 		client_arm_write(c, true);
 		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	case SSL_ERROR_SYSCALL:
-		if (errno == 0)
-			return 0;	/* EOF without close_notify */
-		return -1;
-	default:
-		tls_error_text(err, sizeof(err));
+	} else if (n == -1 && errno == EPROTO)
 		client_log(c, "D", "TLS read error: %s", err);
-		errno = EPROTO;
-		return -1;
-	}
+	return n;
 }
 
 void
 client_read(struct client *c)
 {
 	char	*buf;
-	size_t	 len;
+	size_t	 room;
 	ssize_t	 n;
 	bool	 big;
 
@@ -982,21 +859,8 @@ client_read(struct client *c)
 		return;
 	if ((c->flags & CF_TLS_HANDSHAKE) && !client_handshake(c))
 		return;
-	big = c->stash_len > 0 && c->stash_cap > wk.rbuf_size;
-	if (big) {
-		/* The rest of a large frame goes straight to its stash. */
-		n = client_recv(c, c->stash + c->stash_len,
-		    c->stash_cap - c->stash_len);
-		buf = c->stash;
-		len = c->stash_len + (n > 0 ? (size_t)n : 0);
-	} else {
-		if (c->stash_len > 0)
-			memcpy(wk.rbuf, c->stash, c->stash_len);
-		n = client_recv(c, wk.rbuf + c->stash_len,
-		    wk.rbuf_size - c->stash_len);
-		buf = wk.rbuf;
-		len = c->stash_len + (n > 0 ? (size_t)n : 0);
-	}
+	big = stash_prepare(&c->stash, wk.rbuf, wk.rbuf_size, &buf, &room);
+	n = client_recv(c, buf + c->stash.len, room);
 	if (n == 0) {
 		client_close(c, CLOSE_CLIENT);
 		return;
@@ -1009,7 +873,7 @@ client_read(struct client *c)
 		return;
 	}
 	c->last_read = wk.now;
-	client_consume(c, buf, len, big);
+	client_consume(c, buf, c->stash.len + (size_t)n, big);
 	/* TLS may hold decrypted bytes that no epoll event will announce. */
 	if (c->ssl != NULL && SSL_has_pending(c->ssl))
 		client_read_again_add(c);
@@ -1087,63 +951,35 @@ client_resume_due(void)
 			client_resume(c);
 }
 
-/* write(2), or SSL_write once TLS is up; -1 with errno EAGAIN to wait. */
+/*
+ * write(2), or SSL_write once TLS is up; -1 with errno EAGAIN to wait.
+ * arg is the client (outbuf_flush's callback).
+ */
 static ssize_t
-client_send(struct client *c, const char *buf, size_t len)
+client_send(void *arg, const char *buf, size_t len)
 {
-	char	err[256];
-	int	r;
+	struct client	*c = arg;
+	char		 err[256];
+	ssize_t		 n;
 
 	/* INFO (and a refusal) go out in the clear, before the handshake. */
 	if (c->ssl == NULL || (c->flags & CF_TLS_HANDSHAKE))
 		return write(c->fd, buf, len);
-	ERR_clear_error();
-	if ((r = SSL_write(c->ssl, buf, (int)(len > INT32_MAX ? INT32_MAX :
-	    len))) > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_SYSCALL:
-		return -1;
-	default:
-		tls_error_text(err, sizeof(err));
+	n = tls_write(c->ssl, buf, len, err, sizeof(err));
+	if (n == -1 && errno == EPROTO)
 		client_log(c, "D", "TLS write error: %s", err);
-		errno = EPROTO;
-		return -1;
-	}
+	return n;
 }
 
 /* One write attempt; false if the client is gone. */
 static bool
 client_write(struct client *c)
 {
-	ssize_t n;
-
-	while (c->out_len > c->out_off) {
-		n = client_send(c, c->out + c->out_off, c->out_len - c->out_off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			client_log(c, "D", "write error: %s", strerror(errno));
-			c->out_off = c->out_len;
-			client_close(c, CLOSE_WRITE_ERROR);
-			return false;
-		}
-		c->out_off += (size_t)n;
-		c->last_write = wk.now;
-	}
-	if (c->out_off == c->out_len) {
-		c->out_off = c->out_len = 0;
-		if (c->out_cap > OUT_KEEP_MAX) {
-			free(c->out);
-			c->out = NULL;
-			c->out_cap = 0;
-		}
+	if (outbuf_flush(&c->out, client_send, c, wk.now) == -1) {
+		client_log(c, "D", "write error: %s", strerror(errno));
+		outbuf_drop(&c->out);
+		client_close(c, CLOSE_WRITE_ERROR);
+		return false;
 	}
 	client_update_congestion(c);
 	return true;
@@ -1167,7 +1003,7 @@ client_write_ready(struct client *c)
 	if (c->flags & CF_DEAD)
 		return;
 	/* The handshake wanted to write; or a TLS read did (renegotiation). */
-	if ((c->flags & CF_TLS_HANDSHAKE) && c->out_len == c->out_off) {
+	if ((c->flags & CF_TLS_HANDSHAKE) && outbuf_pending(&c->out) == 0) {
 		client_arm_write(c, false);
 		if (client_handshake(c))
 			client_read(c);
@@ -1175,7 +1011,7 @@ client_write_ready(struct client *c)
 	}
 	if (!client_write(c))
 		return;
-	if (c->out_len == c->out_off)
+	if (outbuf_pending(&c->out) == 0)
 		client_arm_write(c, false);
 }
 
@@ -1193,7 +1029,7 @@ client_flush_all(void)
 			continue;	/* the socket is full; EPOLLOUT will come */
 		if (!client_write(c))
 			continue;
-		if (c->out_len > c->out_off)
+		if (outbuf_pending(&c->out) > 0)
 			client_arm_write(c, true);
 	}
 	client_resume_due();
@@ -1219,8 +1055,8 @@ client_free(struct client *c)
 	client_auth_free(c);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
-	free(c->stash);
-	free(c->out);
+	stash_free(&c->stash);
+	outbuf_free(&c->out);
 	free(c->name);
 	free(c->lang);
 	free(c->version);
@@ -1235,9 +1071,9 @@ client_reap(void)
 	while ((c = TAILQ_FIRST(&closing_clients)) != NULL) {
 		TAILQ_REMOVE(&closing_clients, c, close_entry);
 		/* Best effort: the -ERR that explains the close. */
-		if (c->out_len > c->out_off)
-			(void)client_send(c, c->out + c->out_off,
-			    c->out_len - c->out_off);
+		if (outbuf_pending(&c->out) > 0)
+			(void)client_send(c, c->out.buf + c->out.off,
+			    outbuf_pending(&c->out));
 		if (c->ssl != NULL && !(c->flags & CF_TLS_HANDSHAKE))
 			(void)SSL_shutdown(c->ssl);
 		if (c->flags & CF_READ_AGAIN)
@@ -1248,7 +1084,7 @@ client_reap(void)
 		if (c->flags & CF_PAUSED)
 			wk.npaused--;
 		if (c->flags & CF_CONGESTED) {
-			c->out_off = c->out_len;
+			outbuf_drop(&c->out);
 			client_update_congestion(c);
 		}
 		close(c->fd);
@@ -1275,7 +1111,7 @@ client_tick(void)
 		    !(c->flags & CF_AUTH_WAIT)) {
 			if (c->flags & CF_TLS_HANDSHAKE) {
 				client_log(c, "E", "TLS handshake timeout");
-				c->out_off = c->out_len;
+				outbuf_drop(&c->out);
 				client_close(c, CLOSE_TLS_HANDSHAKE);
 			} else {
 				client_err(c, proto_err_text[ERR_AUTH_TIMEOUT]);
@@ -1285,12 +1121,11 @@ client_tick(void)
 			}
 			continue;
 		}
-		if (c->out_len > c->out_off &&
-		    wk.now - c->last_write > wk.s->write_deadline_ms) {
+		if (outbuf_stalled(&c->out, wk.now, wk.s->write_deadline_ms)) {
 			client_log(c, "I", "Slow Consumer Detected: WriteDeadline "
 			    "of %lldms Exceeded", (long long)wk.s->write_deadline_ms);
 			atomic_fetch_add(&wk.self->stats.slow_consumers, 1);
-			c->out_off = c->out_len;
+			outbuf_drop(&c->out);
 			client_close(c, CLOSE_SLOW_CONSUMER_DEADLINE);
 			continue;
 		}
@@ -1306,12 +1141,7 @@ client_tick(void)
 			c->pings_out++;
 			client_send_str(c, "PING\r\n");
 		}
-		if (c->out_len == 0 && c->out_cap > 0 &&
-		    wk.now - c->last_write > OUT_IDLE_MS) {
-			free(c->out);
-			c->out = NULL;
-			c->out_cap = 0;
-		}
+		outbuf_trim_idle(&c->out, wk.now);
 	}
 }
 

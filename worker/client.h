@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "natsd.h"
+#include "outbuf.h"
 #include "parser.h"
 #include "sublist.h"
 
@@ -60,16 +61,8 @@ struct client {
 	uint64_t		 cid;
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 port;
-	/* reading: a frame split across reads waits here */
-	char			*stash;
-	size_t			 stash_len;
-	size_t			 stash_cap;
-	/* writing */
-	char			*out;
-	size_t			 out_off;
-	size_t			 out_len;
-	size_t			 out_cap;
-	int64_t			 last_write;	/* last write progress, ms */
+	struct stash		 stash;		/* a frame split across reads */
+	struct outbuf		 out;
 	int64_t			 last_read;
 	int64_t			 ping_due;
 	int			 pings_out;

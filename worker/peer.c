@@ -37,6 +37,7 @@
 #include "natsd.h"
 #include "peer.h"
 #include "ring.h"
+#include "subject.h"
 #include "worker.h"
 
 #define DRAIN_BUDGET	8192	/* records per ring per loop turn */
@@ -80,35 +81,16 @@ struct peer {
 };
 
 static int
-key_cmp(const char *s1, size_t l1, const char *q1, size_t ql1,
-    const char *s2, size_t l2, const char *q2, size_t ql2)
-{
-	int c;
-
-	if (l1 != l2)
-		return l1 < l2 ? -1 : 1;
-	if ((c = memcmp(s1, s2, l1)) != 0)
-		return c;
-	if ((q1 == NULL) != (q2 == NULL))
-		return q1 == NULL ? -1 : 1;
-	if (q1 == NULL)
-		return 0;
-	if (ql1 != ql2)
-		return ql1 < ql2 ? -1 : 1;
-	return memcmp(q1, q2, ql1);
-}
-
-static int
 interest_cmp(struct interest *a, struct interest *b)
 {
-	return key_cmp(a->subject, a->slen, a->queue, a->qlen,
+	return subject_queue_cmp(a->subject, a->slen, a->queue, a->qlen,
 	    b->subject, b->slen, b->queue, b->qlen);
 }
 
 static int
 pint_cmp(struct pint *a, struct pint *b)
 {
-	return key_cmp(a->s.subject, a->s.subject_len, a->s.queue,
+	return subject_queue_cmp(a->s.subject, a->s.subject_len, a->s.queue,
 	    a->s.queue_len, b->s.subject, b->s.subject_len, b->s.queue,
 	    b->s.queue_len);
 }

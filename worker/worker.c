@@ -287,25 +287,26 @@ wake_drain(void)
 }
 
 /*
- * The other cluster members' client URLs, as the router published them,
- * so clients can fail over (unless no_advertise).
+ * The cluster as the router published it: the cluster members' client
+ * URLs, so clients can fail over (none unless the server has routes, or
+ * with no_advertise), and the cluster's name, as nats-server's INFO.
  */
 static void
 cluster_urls_add(json_t *o)
 {
 	char		 buf[MESH_URLS_MAX];
-	json_t		*a;
+	json_t		*c, *a;
 	size_t		 len;
 
 	len = mesh_cluster_urls_get(wk.mesh, &wk.urls_seq, buf, sizeof(buf));
-	if (len == 0 || wk.s->cluster.no_advertise)
+	if (len == 0 || (c = json_loadb(buf, len, 0, NULL)) == NULL)
 		return;
-	if ((a = json_loadb(buf, len, 0, NULL)) == NULL)
-		return;
-	if (json_array_size(a) > 0)
-		json_object_set_new(o, "connect_urls", a);
-	else
-		json_decref(a);
+	a = json_object_get(c, "connect_urls");
+	if (json_array_size(a) > 0 && !wk.s->cluster.no_advertise)
+		json_object_set(o, "connect_urls", a);
+	if (json_is_string(json_object_get(c, "cluster")))
+		json_object_set(o, "cluster", json_object_get(c, "cluster"));
+	json_decref(c);
 }
 
 /* The cluster changed: a new INFO for new clients and the ones that listen. */
@@ -489,7 +490,7 @@ worker_stop(void)
 		client_reap();
 		pending = false;
 		LIST_FOREACH(c, &clients, entry)
-			if (c->out_len > c->out_off)
+			if (outbuf_pending(&c->out) > 0)
 				pending = true;
 		if ((!pending && all_quiesced() && !peer_pending()) ||
 		    wk.now >= deadline)
