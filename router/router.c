@@ -22,6 +22,7 @@
 
 #include "forward.h"
 #include "log.h"
+#include "mesh_loop.h"
 #include "peer.h"
 #include "route.h"
 #include "router.h"
@@ -32,20 +33,8 @@
 #define MAX_EVENTS	128
 #define TICK_MS		250
 
-static volatile sig_atomic_t	 sig_term, sig_usr1, sig_hup;
 static char			*published_name;	/* in the workers' INFO */
 static char			 mark_wake;
-
-static void
-sighdlr(int sig)
-{
-	if (sig == SIGTERM || sig == SIGINT)
-		sig_term = 1;
-	else if (sig == SIGUSR1)
-		sig_usr1 = 1;
-	else if (sig == SIGHUP)
-		sig_hup = 1;
-}
 
 static void
 tell_master(void)
@@ -137,7 +126,6 @@ router_reload(void)
 static void
 router_setup(struct settings *s, struct mesh *m, int lfd)
 {
-	struct sigaction	 sa;
 	struct epoll_event	 ev;
 
 	memset(&wk, 0, sizeof(wk));
@@ -158,14 +146,7 @@ router_setup(struct settings *s, struct mesh *m, int lfd)
 	log_settag("router");
 	proc_title("natsd: router");
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sighdlr;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	mesh_loop_signals();
 
 	if ((wk.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
@@ -211,27 +192,9 @@ router_main(struct settings *s, struct mesh *m, int lfd)
 			timeout = 0;
 		if (peer_backlog_bytes() > 0 && timeout > 10)
 			timeout = 10;
-		if (timeout > 0) {
-			mesh_sleep_announce(wk.mesh, wk.slot);
-			if (peer_pending())
-				timeout = 0;
-		}
-		n = epoll_wait(wk.epfd, events, MAX_EVENTS, timeout);
-		mesh_sleep_cancel(wk.mesh, wk.slot);
-		if (n == -1 && errno != EINTR)
-			fatal("epoll_wait");
-		wk.now = now_ms();
-		if (sig_term)
+		n = mesh_loop_wait(events, MAX_EVENTS, timeout);
+		if (mesh_loop_poll(router_reload))
 			break;
-		if (sig_usr1) {
-			sig_usr1 = 0;
-			if (log_reopen() == -1)
-				log_warn("reopen log file");
-		}
-		if (sig_hup) {
-			sig_hup = 0;
-			router_reload();
-		}
 		peer_check_gen();
 		busy = route_backed_up() ? false : peer_drain();
 		for (i = 0; i < n; i++) {

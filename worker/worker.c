@@ -33,6 +33,7 @@
 #include "client_auth.h"
 #include "deliver.h"
 #include "log.h"
+#include "mesh_loop.h"
 #include "peer.h"
 #include "stats.h"
 #include "subsdump.h"
@@ -47,19 +48,7 @@
 
 struct worker wk;
 
-static volatile sig_atomic_t sig_term, sig_usr1, sig_hup;
 static int64_t next_tick;
-
-static void
-sighdlr(int sig)
-{
-	if (sig == SIGTERM || sig == SIGINT)
-		sig_term = 1;
-	else if (sig == SIGUSR1)
-		sig_usr1 = 1;
-	else if (sig == SIGHUP)
-		sig_hup = 1;
-}
 
 void
 worker_epoll_mod(int fd, void *ptr, uint32_t events)
@@ -365,7 +354,6 @@ info_prefix_build(void)
 static void
 worker_setup(struct settings *s, struct mesh *m, int slot, int lfd)
 {
-	struct sigaction	 sa;
 	struct epoll_event	 ev;
 	char			 tag[32];
 
@@ -395,14 +383,7 @@ worker_setup(struct settings *s, struct mesh *m, int slot, int lfd)
 		snprintf(title, sizeof(title), "natsd: %s", tag);
 		proc_title(title);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sighdlr;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	mesh_loop_signals();
 
 	if ((wk.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
@@ -496,10 +477,7 @@ worker_stop(void)
 		    wk.now >= deadline)
 			break;
 		/* Wait for ring records, writable sockets or a peer's wake-up. */
-		mesh_sleep_announce(wk.mesh, wk.slot);
-		n = epoll_wait(wk.epfd, events, MAX_EVENTS,
-		    peer_pending() ? 0 : 5);
-		mesh_sleep_cancel(wk.mesh, wk.slot);
+		n = mesh_loop_wait(events, MAX_EVENTS, 5);
 		for (i = 0; i < n; i++) {
 			if (events[i].data.ptr == &mark_wake)
 				wake_drain();
@@ -526,29 +504,9 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 	worker_setup(s, m, slot, lfd);
 	next_tick = wk.now + TICK_MS;
 	for (;;) {
-		int timeout = next_timeout(busy);
-
-		if (timeout > 0) {
-			mesh_sleep_announce(wk.mesh, wk.slot);
-			if (peer_pending())
-				timeout = 0;
-		}
-		n = epoll_wait(wk.epfd, events, MAX_EVENTS, timeout);
-		mesh_sleep_cancel(wk.mesh, wk.slot);
-		if (n == -1 && errno != EINTR)
-			fatal("epoll_wait");
-		wk.now = now_ms();
-		if (sig_term)
+		n = mesh_loop_wait(events, MAX_EVENTS, next_timeout(busy));
+		if (mesh_loop_poll(worker_reload))
 			break;
-		if (sig_usr1) {
-			sig_usr1 = 0;
-			if (log_reopen() == -1)
-				log_warn("reopen log file");
-		}
-		if (sig_hup) {
-			sig_hup = 0;
-			worker_reload();
-		}
 
 		peer_check_gen();
 		if (atomic_load_explicit(&wk.self->accept_kick,
