@@ -1029,14 +1029,105 @@ test_tcp_dead(void)
 	free(buf);
 }
 
+/*
+ * Every line in buf is whole: a log line with all of msg, a drop notice
+ * or an end marker.  buf must end where a line ends.
+ */
+static int
+lines_whole(char *buf, const char *msg)
+{
+	char	*line, *save;
+	size_t	 n;
+	int	 bad = 0;
+
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, msg) != NULL ||
+		    strstr(line, "log lines dropped") != NULL ||
+		    strstr(line, ": stuck end ") != NULL)
+			continue;
+		if (bad++ < 3) {
+			n = strlen(line);
+			diag("bad line (%zu bytes) %.60s ... %s", n, line,
+			    n > 80 ? line + n - 20 : "");
+		}
+	}
+	return bad;
+}
+
+/*
+ * A peer that accepts and does not read: the socket fills, then the
+ * backlog, and lines are dropped.  With midread >= 0 it takes what has
+ * come once, after line midread, as the kernel does when it opens the
+ * window late (it grows buffers as ACKs come in, later on a busy
+ * machine): the backlog drains, the drop notice goes out mid-stream
+ * and more lines follow it.  The stream read so far then ends anywhere,
+ * even inside a line, so the lines are checked up to a line logged
+ * last, once it has come.
+ */
+static void
+tcp_stuck_reader(int midread, const char *what)
+{
+	char	url[128], msg[501], want[64], *buf, *e;
+	int	lfd, port, i, c, found = 0;
+	int64_t	t, worst = 0, d, start;
+	size_t	len = 0, cap = 16 << 20;
+	ssize_t	n;
+
+	if ((buf = malloc(cap)) == NULL)
+		abort();
+	lfd = tcp_bind(&port, 8);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	use_remote(url, false);
+	c = accept_within(lfd, T_MS);
+	memset(msg, 'r', 500);
+	msg[500] = '\0';
+	start = now_us();
+	for (i = 0; i < 20000; i++) {
+		t = now_us();
+		log_info("%05d %s", i, msg);
+		if ((d = now_us() - t) > worst)
+			worst = d;
+		if (i == midread && c >= 0)
+			while (len + 1 < cap && (n = recv(c, buf + len,
+			    cap - 1 - len, MSG_DONTWAIT)) > 0)
+				len += (size_t)n;
+	}
+	if (midread < 0) {
+		ok(worst < FAST_US, "%s: slowest call %lld us", what,
+		    (long long)worst);
+		ok(now_us() - start < 5000000, "10 MB of lines in %lld ms",
+		    (long long)(now_us() - start) / 1000);
+	}
+	ok(c >= 0 && read_until(c, buf, cap, &len, "log lines dropped\n",
+	    5000), "%s: once it reads, the drop notice comes", what);
+
+	/* A line logged now ends the stream; one dropped is logged again. */
+	for (i = 0; c >= 0 && i < 20 && !found; i++) {
+		log_info("stuck end %d", i);
+		snprintf(want, sizeof(want), ": stuck end %d\n", i);
+		found = read_until(c, buf, cap, &len, want, 250);
+	}
+	ok(found, "%s: a line logged after the drops comes", what);
+	if (found) {
+		e = strstr(buf, want) + strlen(want);
+		*e = '\0';
+	}
+	is_int(lines_whole(buf, msg), 0, "%s: every line that arrived is "
+	    "whole", what);
+	free(buf);
+	if (c >= 0)
+		close(c);
+	close(lfd);
+}
+
 /* A target that never answers the SYN, one that never reads. */
 static void
 test_tcp_stuck(void)
 {
-	char	url[128], msg[501], *buf;
-	int	lfd, port, i, fill[4], c;
+	char	url[128];
+	int	lfd, port, i, fill[4];
 	int64_t	t, worst = 0, d, start;
-	size_t	len = 0, cap = 16 << 20;
 	struct sockaddr_in sin;
 
 	/* Fill the accept queue so the next SYNs go unanswered. */
@@ -1065,45 +1156,8 @@ test_tcp_stuck(void)
 		close(fill[i]);
 	close(lfd);
 
-	/* Accepts, never reads: the socket fills, then the backlog. */
-	lfd = tcp_bind(&port, 8);
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
-	use_remote(url, false);
-	c = accept_within(lfd, T_MS);
-	memset(msg, 'r', 500);
-	msg[500] = '\0';
-	worst = 0;
-	start = now_us();
-	for (i = 0; i < 20000; i++) {
-		t = now_us();
-		log_info("%05d %s", i, msg);
-		if ((d = now_us() - t) > worst)
-			worst = d;
-	}
-	ok(worst < FAST_US, "a peer that never reads: slowest call %lld us",
-	    (long long)worst);
-	ok(now_us() - start < 5000000, "10 MB of lines in %lld ms",
-	    (long long)(now_us() - start) / 1000);
-	if ((buf = malloc(cap)) == NULL)
-		abort();
-	ok(c >= 0 && read_until(c, buf, cap, &len, "log lines dropped\n",
-	    5000), "once it reads, the drop notice comes");
-	{
-		char	*line, *save;
-		int	 bad = 0;
-
-		for (line = strtok_r(buf, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			if (!(strstr(line, msg) != NULL ||
-			    strstr(line, "log lines dropped") != NULL) &&
-			    bad++ < 3)
-				diag("bad line %.60s", line);
-		is_int(bad, 0, "every line that arrived is whole");
-	}
-	free(buf);
-	if (c >= 0)
-		close(c);
-	close(lfd);
+	tcp_stuck_reader(-1, "a peer that never reads");
+	tcp_stuck_reader(15000, "a peer that reads once, late");
 }
 
 static void
