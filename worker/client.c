@@ -1046,12 +1046,18 @@ client_close(struct client *c, enum close_reason reason)
 }
 
 static void
-client_free(struct client *c)
+client_subs_drop(struct client *c)
 {
 	struct csub *cs, *next;
 
 	RB_FOREACH_SAFE(cs, csub_tree, &c->subs, next)
 		client_sub_remove(c, cs);
+}
+
+static void
+client_free(struct client *c)
+{
+	client_subs_drop(c);
 	client_auth_free(c);
 	if (c->ssl != NULL)
 		SSL_free(c->ssl);
@@ -1088,6 +1094,12 @@ client_reap(void)
 			client_update_congestion(c);
 		}
 		close(c->fd);
+		/*
+		 * Subscriptions go before the row and the count, so that
+		 * /subsz never counts those of a connection /connz and /varz
+		 * no longer show.
+		 */
+		client_subs_drop(c);
 		if (c->slot != NULL)
 			conntab_free(c->slot);
 		LIST_REMOVE(c, entry);
