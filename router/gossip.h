@@ -5,7 +5,7 @@
  * the other routes about a newly registered one; duplicate routes between
  * one pair of servers; our INFO and the cluster name; the client URLs
  * (connect_urls) of the remotes; /routez.
- * router/route.c calls these; see route_priv.h for struct route.
+ * router/route*.c call these; see route_priv.h for struct route.
  */
 #ifndef NATSD_GOSSIP_H
 #define NATSD_GOSSIP_H

@@ -87,11 +87,11 @@ const char	*route_remote_id(const struct route *);
 uint64_t	 route_rid(const struct route *);
 
 /*
- * Implemented by router/forward.c, called by route.c.
+ * Implemented by router/forward.c, called by route_proto.c.
  * router_route_up: the handshake is done; send it our interest.
  * router_route_down: it is gone; forget its interest (before it is freed).
  * router_route_sub/unsub: RS+ / RS- for account $G (other accounts are
- * ignored by route.c).  router_route_msg: RMSG / HMSG for $G; returns
+ * ignored by route_proto.c).  router_route_msg: RMSG / HMSG for $G; returns
  * true if reading this route should pause (the mesh is backed up).
  */
 void	router_route_up(struct route *);

@@ -1,12 +1,14 @@
 /*
- * Inside the route module: the connection (router/route.c) and the
- * topology (router/gossip.c) share struct route and these helpers.
+ * Inside the route module: the connection (router/route.c, its life;
+ * route_io.c, its bytes; route_proto.c, what it says) and the topology
+ * (router/gossip.c) share struct route and these helpers.
  * Nothing outside router/route*.c and router/gossip.c includes this.
  */
 #ifndef NATSD_ROUTE_PRIV_H
 #define NATSD_ROUTE_PRIV_H
 
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include <netinet/in.h>
 
@@ -45,6 +47,8 @@ enum route_flag {
 };
 
 struct target;
+
+TAILQ_HEAD(route_tailq, route);
 
 struct route {
 	LIST_ENTRY(route)	 entry;		/* all_routes */
@@ -91,19 +95,53 @@ extern bool			 route_cluster_dynamic;
 /* Stopping: closed routes are not retried. */
 extern bool			 route_stopping;
 
-/* route.c, for gossip.c */
+/* route.c, for gossip.c and the other route files */
 void	 route_log(const struct route *, char lvl, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* A non-blocking socket connecting (done: connect(2) succeeded already). */
 struct route *route_new_solicited(int fd, const struct sockaddr *, socklen_t,
 	    struct target *, bool done);
+/* TCP is up, either way: TLS or greetings. */
+void	 route_start(struct route *);
 void	 route_close(struct route *, const char *why);
-void	 route_queue(struct route *, const void *, size_t);
 /* The up route to server id, not dead; NULL if none. */
 struct route *route_find_up(const char *id);
 /* Any live route, registered or not, known to lead to server id. */
 struct route *route_find_id(const char *id);
 const char *route_own_id(void);
 const char *route_own_name(void);	/* server_name, or the id */
+
+/* route_io.c: buffering, writing, reading */
+/* Queue n bytes; a route past its max_pending is cut instead. */
+void	 route_queue(struct route *, const void *, size_t);
+/* Room for n more bytes in the output (false: dead or just cut). */
+bool	 route_room(struct route *, size_t n);
+/* n bytes reserved in the output are written: flush them this turn. */
+void	 route_commit(struct route *, size_t n);
+/* Past this much pending, a route is backed up. */
+size_t	 route_high_mark(void);
+/* Cut r, owing nothing: it exceeded limit (logged as nats-server does). */
+void	 route_slow_consumer(struct route *, const char *limit,
+	    const char *why);
+/* One write(2) or SSL_write (arg: the route), as outbuf_flush() wants. */
+ssize_t	 route_send(void *arg, const char *buf, size_t len);
+/* Tell epoll what the route waits for now. */
+void	 route_events(struct route *);
+/* Drive the TLS handshake; true once it is done (greetings sent). */
+bool	 route_handshake(struct route *);
+/* The parser's limits, from the settings in force. */
+void	 route_set_limits(void);
+/* r is being freed: off the dirty, read-again and paused books. */
+void	 route_io_forget(struct route *);
+
+/* route_proto.c: what is said */
+void	 route_send_str(struct route *, const char *);
+/* -ERR 'text', logged at trace. */
+void	 route_err(struct route *, const char *text);
+/* The connection is ours to speak on (TLS done if any): say hello. */
+void	 route_greet(struct route *);
+/* One frame; true if reading this route should pause. */
+bool	 route_dispatch(struct route *, const struct proto_frame *,
+	    const char *line, size_t llen);
 
 #endif

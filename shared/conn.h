@@ -1,6 +1,6 @@
 /*
  * What a client connection (worker/client.c) and a route connection
- * (router/route.c) do alike besides buffering (outbuf.h): name the peer
+ * (router/route_io.c) do alike besides buffering (outbuf.h): name the peer
  * and log as nats-server logs a connection.
  */
 #ifndef NATSD_CONN_H

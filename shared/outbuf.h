@@ -1,6 +1,6 @@
 /*
  * A connection's two buffers, as client connections (worker/client.c)
- * and route connections (router/route.c) both keep them:
+ * and route connections (router/route_io.c) both keep them:
  *
  * - the outbound queue: delivery reserves room at its end, writes a
  *   frame in place and commits it; the loop flushes it once per turn;
