@@ -25,14 +25,11 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -40,10 +37,11 @@
 #include "../lib/certs.h"
 #include "../lib/harness.h"
 #include "../tap.h"
+#include "../lib/points.h"
 
 #define T		HARNESS_TIMEOUT_MS
-#define WORKERS		2
-#define CLUSTER		"natsd_test"
+#define WORKERS		HARNESS_NODE_WORKERS
+#define CLUSTER		HARNESS_CLUSTER
 #define ROUTE_MS	10000	/* a route forms (or interest crosses) within */
 #define NEVER_MS	2000	/* what must not cross, does not within */
 #define QUIET_MS	300	/* no duplicate follows the last message */
@@ -56,173 +54,12 @@
 
 #define NATS_SERVER_BIN	"/usr/sbin/nats-server"
 
-struct node {
-	struct server	*s;
-	const char	*label;		/* "A", "B", "C" */
-	const char	*bin;		/* NULL: $NATSD */
-	int		 cport;		/* route listen port */
-	int		 mport;		/* monitor port, 0: none */
-	int		 natsd;		/* the binary is natsd */
-	const char *const *extra;	/* more flags, NULL-terminated */
-};
-
 static int	 natsd;		/* $NATSD is natsd, not nats-server */
-
-static void
-nap(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*p;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		abort();
-	return p;
-}
-
-/*
- * Start a node.  Without config it joins by flags: its route listen port,
- * the cluster name and, when routes is not NULL, the route URLs to
- * solicit (comma separated).  With config the cluster block is the
- * caller's.  n->cport must be set (the seeds' ports are known before
- * anyone starts), n->extra may add flags; a monitor port is picked
- * when monitor is set.
- */
-static int
-node_start(struct node *n, const char *label, const char *bin,
-    const char *routes, const char *config, int monitor)
-{
-	struct server_opts	 o;
-	const char		*args[24];
-	char			 curl[64], mport[16];
-	size_t			 i = 0, k;
-
-	n->label = label;
-	n->bin = bin;
-	n->natsd = !harness_is_nats_server(bin != NULL ? bin :
-	    harness_server_bin());
-	n->mport = monitor ? harness_free_port() : 0;
-	if (config == NULL) {
-		snprintf(curl, sizeof(curl), "nats://127.0.0.1:%d", n->cport);
-		args[i++] = "--cluster";
-		args[i++] = curl;
-		args[i++] = "--cluster_name";
-		args[i++] = CLUSTER;
-		if (routes != NULL) {
-			args[i++] = "--routes";
-			args[i++] = routes;
-		}
-	}
-	if (monitor) {
-		snprintf(mport, sizeof(mport), "%d", n->mport);
-		args[i++] = "-m";
-		args[i++] = mport;
-	}
-	for (k = 0; n->extra != NULL && n->extra[k] != NULL && i < 23; k++)
-		args[i++] = n->extra[k];
-	args[i] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.bin = bin;
-	o.workers = WORKERS;
-	o.config = config;
-	o.args = args;
-	if ((n->s = server_start(&o)) == NULL) {
-		diag("node %s did not start", label);
-		return -1;
-	}
-	return 0;
-}
-
-/* Stop a node, check its log allowing the NULL-terminated patterns. */
-static void
-node_finish(struct node *n, const char *what, const char *const *allow)
-{
-	/* A peer going away first is logged, as nats-server does. */
-	static const char *const shutdown[] = {
-		"Error trying to connect to route",
-		NULL
-	};
-	size_t i;
-
-	if (n->s == NULL)
-		return;
-	for (i = 0; shutdown[i] != NULL; i++)
-		server_log_allow(n->s, shutdown[i]);
-	for (i = 0; allow != NULL && allow[i] != NULL; i++)
-		server_log_allow(n->s, allow[i]);
-	ok(server_stop(n->s) == 0, "%s: node %s stops cleanly", what,
-	    n->label);
-	ok(server_log_check(n->s) == 0, "%s: node %s log has no unexpected "
-	    "errors", what, n->label);
-	server_free(n->s);
-	n->s = NULL;
-}
 
 static char *
 route_url(int port)
 {
-	return xasprintf("nats://127.0.0.1:%d", port);
-}
-
-/*
- * Three nodes joined by flags: A the seed, B given only A, C given only
- * A or only B (cseed 0 or 1); with monitors if asked.  bins[i] NULL
- * means $NATSD.
- */
-static int
-cluster3(struct node *n, const char *const *bins, int monitor, int cseed)
-{
-	char	*seed_b, *seed_c;
-	int	 rv = 0;
-
-	memset(n, 0, 3 * sizeof(*n));
-	n[0].cport = harness_free_port();
-	n[1].cport = harness_free_port();
-	n[2].cport = harness_free_port();
-	seed_b = route_url(n[0].cport);
-	seed_c = route_url(n[cseed].cport);
-	if (node_start(&n[0], "A", bins[0], NULL, NULL, monitor) == -1 ||
-	    node_start(&n[1], "B", bins[1], seed_b, NULL, monitor) == -1 ||
-	    node_start(&n[2], "C", bins[2], seed_c, NULL, monitor) == -1)
-		rv = -1;
-	free(seed_b);
-	free(seed_c);
-	return rv;
-}
-
-/* Whether the log holds a line with needle (any case), waiting ms. */
-static int
-wait_log_ci(struct server *s, const char *needle, int ms)
-{
-	int64_t	 deadline = harness_now_ms() + ms;
-	char	*line = NULL;
-	size_t	 cap = 0;
-	FILE	*f;
-	int	 found = 0;
-
-	for (;;) {
-		if ((f = fopen(s->log_path, "r")) != NULL) {
-			while (!found && getline(&line, &cap, f) != -1)
-				found = strcasestr(line, needle) != NULL;
-			fclose(f);
-		}
-		if (found || harness_now_ms() >= deadline)
-			break;
-		nap(50);
-	}
-	free(line);
-	return found;
+	return harness_asprintf("nats://127.0.0.1:%d", port);
 }
 
 /*
@@ -244,50 +81,31 @@ left_ms(int64_t deadline)
 	return left > 0 ? (int)left : 0;
 }
 
-/* conn_read_msg() past async INFOs. */
+/* A harness message reader, called past async INFOs within ms. */
 static int
-read_msg(struct conn *c, struct msg *m, int ms)
+past_info(int (*reader)(struct conn *, struct msg *, int), struct conn *c,
+    struct msg *m, int ms)
 {
 	int64_t	deadline = harness_now_ms() + ms;
 	int	r;
 
-	while ((r = conn_read_msg(c, m, left_ms(deadline))) == 1 &&
-	    is_info(c->line))
+	while ((r = reader(c, m, left_ms(deadline))) == 1 && is_info(c->line))
 		;
 	return r;
+}
+
+/* conn_read_msg() past async INFOs. */
+static int
+read_msg(struct conn *c, struct msg *m, int ms)
+{
+	return past_info(conn_read_msg, c, m, ms);
 }
 
 /* conn_next_msg() past async INFOs: -1 quietly when nothing comes. */
 static int
 next_msg(struct conn *c, struct msg *m, int ms)
 {
-	int64_t	deadline = harness_now_ms() + ms;
-	int	r;
-
-	while ((r = conn_next_msg(c, m, left_ms(deadline))) == 1 &&
-	    is_info(c->line))
-		;
-	return r;
-}
-
-/* conn_ping() past async INFOs. */
-static int
-ping(struct conn *c)
-{
-	const char *line;
-
-	if (conn_send(c, "PING\r\n") == -1)
-		return 0;
-	while ((line = conn_read_line(c, T)) != NULL) {
-		if (strcmp(line, "PONG") == 0)
-			return 1;
-		if (!is_info(line)) {
-			diag("expected PONG, got \"%s\"", line);
-			return 0;
-		}
-	}
-	diag("expected PONG, got %s", c->eof ? "EOF" : "nothing");
-	return 0;
+	return past_info(conn_next_msg, c, m, ms);
 }
 
 /* Nothing but async INFOs for ms: conn_quiet() for clients. */
@@ -353,7 +171,7 @@ sync_interest(struct conn *pub, struct conn *sub)
 
 	snprintf(subj, sizeof(subj), "_sync.%u", ++seq);
 	if (conn_send(sub, "SUB %s " SYNC_SID "\r\n", subj) == -1 ||
-	    !ping(sub))
+	    !conn_flush(sub, T))
 		return 0;
 	while (!got && harness_now_ms() < deadline) {
 		if (conn_send(pub, "PUB %s 4\r\nsync\r\n", subj) == -1)
@@ -388,13 +206,6 @@ sync_interest(struct conn *pub, struct conn *sub)
 	}
 	msg_free(&m);
 	return got;
-}
-
-/* PING the publisher: the server took every PUB before the PONG. */
-static int
-flushed(struct conn *pub)
-{
-	return ping(pub);
 }
 
 /*
@@ -566,15 +377,10 @@ test_mesh(struct node *n)
 {
 	json_t	*o;
 	int64_t	 deadline;
-	int	 i, j, nroutes;
+	int	 i, nroutes;
 
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			if (i != j)
-				ok(harness_route_probe(n[i].s->port,
-				    n[j].s->port, ROUTE_MS),
-				    "mesh: a message from %s reaches %s",
-				    n[i].label, n[j].label);
+	node_mesh_ok(n, 3, -1, NULL, ROUTE_MS,
+	    "mesh: a message from %s reaches %s");
 	for (i = 0; i < 3; i++) {
 		deadline = harness_now_ms() + ROUTE_MS;
 		nroutes = -1;
@@ -587,7 +393,7 @@ test_mesh(struct node *n)
 			}
 			if (nroutes == 2 || harness_now_ms() >= deadline)
 				break;
-			nap(100);
+			harness_nap(100);
 		}
 		is_int(nroutes, 2, "mesh: /routez of %s shows 2 routes",
 		    n[i].label);
@@ -630,8 +436,8 @@ test_fanout(struct node *n)
 		for (i = 0; i < NFAN; i++)
 			conn_send(pubs[p], "PUB fan.x %d\r\nm%d\r\n",
 			    snprintf(NULL, 0, "m%d", i), i);
-		ok(flushed(pubs[p]), "fan-out: A (worker %d) took %d messages",
-		    pubs[p]->worker, NFAN);
+		ok(conn_flush(pubs[p], T), "fan-out: A (worker %d) took %d "
+		    "messages", pubs[p]->worker, NFAN);
 		for (k = 0; k < 3; k++)
 			for (i = 0; i < 4; i++)
 				if (subs[k][i] != NULL)
@@ -672,7 +478,7 @@ queue_round(struct conn *pub, const char *subject, struct conn **members,
 	for (i = 0; i < count; i++)
 		conn_send(pub, "PUB %s %d\r\n%d\r\n", subject,
 		    snprintf(NULL, 0, "%d", i), i);
-	if (!flushed(pub))
+	if (!conn_flush(pub, T))
 		bad++;
 	deadline = harness_now_ms() + ROUTE_MS;
 	last = harness_now_ms();
@@ -757,8 +563,8 @@ test_queue(struct node *n)
 
 	/* A's members leave; B and C get everything, both some. */
 	for (i = 0; i < 2; i++) {
-		ok(conn_send(mem[i], "UNSUB 1\r\n") == 0 && ping(mem[i]),
-		    "queue: member %d on A leaves", i);
+		ok(conn_send(mem[i], "UNSUB 1\r\n") == 0 &&
+		    conn_flush(mem[i], T), "queue: member %d on A leaves", i);
 		conn_free(mem[i]);
 		mem[i] = NULL;
 	}
@@ -833,7 +639,7 @@ routez_wait(struct node *n, const char *subject, int want)
 			return 1;
 		if (r == -1 || harness_now_ms() >= deadline)
 			break;
-		nap(100);
+		harness_nap(100);
 	}
 	diag("/routez?subs=1 of %s %s %s", n->label, want ? "never listed" :
 	    "still lists", subject);
@@ -885,8 +691,8 @@ test_retract(struct node *n)
 	ok(routez_wait(&n[0], "rz.b", 1), "retract: A's /routez lists B's "
 	    "subscription");
 
-	ok(conn_send(qb, "UNSUB 1\r\n") == 0 && ping(qb) &&
-	    conn_send(sb, "UNSUB 1\r\nUNSUB 2\r\n") == 0 && ping(sb),
+	ok(conn_send(qb, "UNSUB 1\r\n") == 0 && conn_flush(qb, T) &&
+	    conn_send(sb, "UNSUB 1\r\nUNSUB 2\r\n") == 0 && conn_flush(sb, T),
 	    "retract: UNSUB on B");
 	ok(retracted(pub, "r.x", qc), "retract: after UNSUB on B, A gives "
 	    "every queue message to C");
@@ -1000,7 +806,8 @@ test_headers(struct node *from, struct node *to)
 	    to->label);
 	ok(conn_send(pub, "HPUB hdr.x reply.h %zu %zu\r\n%s%s\r\n",
 	    strlen(hdr), strlen(hdr) + strlen(body), hdr, body) == 0 &&
-	    flushed(pub), "headers %s -> %s: HPUB", from->label, to->label);
+	    conn_flush(pub, T), "headers %s -> %s: HPUB", from->label,
+	    to->label);
 	good = read_msg(hs, &m, T) == 0;
 	if (good && (!m.hmsg || m.hdr_len != strlen(hdr) ||
 	    strcmp(m.headers, hdr) != 0 || strcmp(m.payload, body) != 0 ||
@@ -1064,8 +871,6 @@ test_router_kill(struct node *n)
 	struct conn	*pub = NULL, *sub = NULL;
 	int64_t		 deadline;
 	pid_t		 old, now = -1;
-	int		 i, j;
-
 	if (!n[1].natsd) {
 		skip("router: nats-server has no router process");
 		return;
@@ -1088,18 +893,13 @@ test_router_kill(struct node *n)
 		now = server_child_titled(n[1].s, "natsd: router");
 		if (now > 0 && now != old)
 			break;
-		nap(50);
+		harness_nap(50);
 	}
 	ok(now > 0 && now != old, "router: B's master respawned the router "
 	    "(pid %d -> %d)", (int)old, (int)now);
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			if (i != j && (i == 1 || j == 1))
-				ok(harness_route_probe(n[i].s->port,
-				    n[j].s->port, ROUTE_MS),
-				    "router: after the respawn %s -> %s",
-				    n[i].label, n[j].label);
-	ok(ping(sub), "router: B's client stayed connected");
+	node_mesh_ok(n, 3, 1, NULL, ROUTE_MS,
+	    "router: after the respawn %s -> %s");
+	ok(conn_flush(sub, T), "router: B's client stayed connected");
 	ok(arrives(pub, sub, "k.x"), "router: its subscription from before "
 	    "the kill gets A's messages again");
 out:
@@ -1111,11 +911,10 @@ out:
 static void
 main_cluster(void)
 {
-	static const char *const bins[3] = { NULL, NULL, NULL };
 	struct node	n[3];
 	int		i;
 
-	if (cluster3(n, bins, 1, 0) == -1) {
+	if (cluster_start3(n, NULL, 1, 0) == -1) {
 		ok(0, "three nodes start");
 		goto out;
 	}
@@ -1150,11 +949,14 @@ route_auth(void)
 	memset(n, 0, sizeof(n));
 	for (i = 0; i < 3; i++)
 		n[i].cport = harness_free_port();
-	conf = xasprintf("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n"
-	    "  authorization {\n    user: ruser\n    password: rpass\n"
-	    "    timeout: 2\n  }\n}\n", CLUSTER, n[0].cport);
-	good_url = xasprintf("nats://ruser:rpass@127.0.0.1:%d", n[0].cport);
-	bad_url = xasprintf("nats://ruser:wrong@127.0.0.1:%d", n[0].cport);
+	conf = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n  authorization {\n    user: ruser\n"
+	    "    password: rpass\n    timeout: 2\n  }\n}\n", CLUSTER,
+	    n[0].cport);
+	good_url = harness_asprintf("nats://ruser:rpass@127.0.0.1:%d",
+	    n[0].cport);
+	bad_url = harness_asprintf("nats://ruser:wrong@127.0.0.1:%d",
+	    n[0].cport);
 	if (node_start(&n[0], "A", NULL, NULL, conf, 0) == -1 ||
 	    node_start(&n[1], "B", NULL, good_url, NULL, 0) == -1 ||
 	    node_start(&n[2], "C", NULL, bad_url, NULL, 0) == -1) {
@@ -1170,7 +972,7 @@ route_auth(void)
 	    "in %d ms", NEVER_MS);
 	ok(!harness_route_probe(n[0].s->port, n[2].s->port, 500),
 	    "route auth: nor from A to C");
-	ok(wait_log_ci(n[0].s, "authentication error", T),
+	ok(server_wait_log_icase(n[0].s, "authentication error", T),
 	    "route auth: A logs the refused route");
 out:
 	node_finish(&n[2], "route auth", allow_c);
@@ -1209,10 +1011,11 @@ static void
 mixed_cluster(void)
 {
 	const char	*ns = getenv("NATS_SERVER");
-	const char	*bins[3];
+	const char	*bins[3], *names[3];
+	char		 kind[3][32];
 	struct node	 n[3];
 	struct conn	*pub = NULL, *mem[6] = { NULL };
-	int		 per[6], i, j;
+	int		 per[6], i;
 
 	ns = ns != NULL && *ns != '\0' ? ns : NATS_SERVER_BIN;
 	if (access(ns, X_OK) == -1) {
@@ -1222,19 +1025,16 @@ mixed_cluster(void)
 	bins[0] = NULL;
 	bins[1] = ns;
 	bins[2] = NULL;
-	if (cluster3(n, bins, 0, 1) == -1) {
+	if (cluster_start3(n, bins, 0, 1) == -1) {
 		ok(0, "mixed: natsd, nats-server and natsd start");
 		goto out;
 	}
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			if (i != j)
-				ok(harness_route_probe(n[i].s->port,
-				    n[j].s->port, ROUTE_MS),
-				    "mixed: %s (%s) -> %s (%s)", n[i].label,
-				    n[i].natsd ? "natsd" : "nats-server",
-				    n[j].label,
-				    n[j].natsd ? "natsd" : "nats-server");
+	for (i = 0; i < 3; i++) {
+		snprintf(kind[i], sizeof(kind[i]), "%s (%s)", n[i].label,
+		    n[i].natsd ? "natsd" : "nats-server");
+		names[i] = kind[i];
+	}
+	node_mesh_ok(n, 3, -1, names, ROUTE_MS, "mixed: %s -> %s");
 	for (i = 0; i < 2; i++) {
 		if ((pub = client_new(n[i].s->port, NULL)) == NULL ||
 		    !queue_members(n, pub, i == 0 ? "mq.a" : "mq.b", mem)) {
@@ -1270,12 +1070,12 @@ tls_conf(int cport, int routes_to, const char *cert, const char *key,
 {
 	char *routes, *conf;
 
-	routes = routes_to > 0 ? xasprintf("  routes = [ "
-	    "nats://127.0.0.1:%d ]\n", routes_to) : xasprintf("%s", "");
-	conf = xasprintf("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n%s"
-	    "  tls {\n    cert_file: \"%s\"\n    key_file: \"%s\"\n"
-	    "    ca_file: \"%s\"\n    verify: true\n    timeout: 2\n  }\n}\n",
-	    CLUSTER, cport, routes, cert, key, ca);
+	routes = routes_to > 0 ? harness_asprintf("  routes = [ "
+	    "nats://127.0.0.1:%d ]\n", routes_to) : harness_asprintf("%s", "");
+	conf = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n%s  tls {\n    cert_file: \"%s\"\n"
+	    "    key_file: \"%s\"\n    ca_file: \"%s\"\n    verify: true\n"
+	    "    timeout: 2\n  }\n}\n", CLUSTER, cport, routes, cert, key, ca);
 	free(routes);
 	return conf;
 }
@@ -1327,7 +1127,7 @@ route_tls(void)
 	ok(!harness_route_probe(n[2].s->port, n[0].s->port, NEVER_MS),
 	    "route tls: C with an untrusted certificate: nothing from C "
 	    "reaches A in %d ms", NEVER_MS);
-	ok(wait_log_ci(n[0].s, "TLS route handshake error", T),
+	ok(server_wait_log_icase(n[0].s, "TLS route handshake error", T),
 	    "route tls: A logs the refused handshake");
 out:
 	for (i = 2; i >= 0; i--)
@@ -1335,61 +1135,6 @@ out:
 	for (i = 0; i < 3; i++)
 		free(conf[i]);
 	certs_free(cs);
-}
-
-static int
-write_conf(struct server *s, const char *text)
-{
-	FILE *f;
-
-	if ((f = fopen(s->conf_path, "w")) == NULL) {
-		diag("cannot rewrite %s: %s", s->conf_path, strerror(errno));
-		return -1;
-	}
-	fputs(text, f);
-	if (fclose(f) == EOF) {
-		diag("%s: %s", s->conf_path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Rewrite the file, SIGHUP the master, wait for reload number nth. */
-static int
-reload(struct server *s, const char *text, int nth)
-{
-	int64_t deadline = harness_now_ms() + RELOAD_MS;
-
-	if (write_conf(s, text) == -1)
-		return 0;
-	if (kill(s->pid, SIGHUP) == -1) {
-		diag("kill -HUP %d: %s", (int)s->pid, strerror(errno));
-		return 0;
-	}
-	while (server_log_grep(s, "Reloaded server configuration") < nth) {
-		if (harness_now_ms() >= deadline) {
-			diag("reload %d not logged", nth);
-			return 0;
-		}
-		nap(20);
-	}
-	return 1;
-}
-
-/* Whether a connect_urls array lists 127.0.0.1:port. */
-static int
-lists_url_in(json_t *urls, int port)
-{
-	char	 want[32];
-	json_t	*v;
-	size_t	 i;
-
-	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
-	json_array_foreach(urls, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), want) ==
-		    0)
-			return 1;
-	return 0;
 }
 
 /*
@@ -1413,7 +1158,8 @@ async_info_lists(struct conn *c, int port)
 			continue;
 		if ((o = json_loads(line + 5, 0, &jerr)) == NULL)
 			continue;
-		found = lists_url_in(json_object_get(o, "connect_urls"), port);
+		found = harness_lists_url(json_object_get(o, "connect_urls"),
+		    port);
 		json_decref(o);
 	}
 	return found;
@@ -1435,11 +1181,12 @@ reload_routes(void)
 	memset(n, 0, sizeof(n));
 	n[0].cport = harness_free_port();
 	n[1].cport = harness_free_port();
-	conf0 = xasprintf("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n}\n",
-	    CLUSTER, n[1].cport);
-	conf1 = xasprintf("cluster {\n  name: %s\n  listen: 127.0.0.1:%d\n"
-	    "  routes = [\n    nats://127.0.0.1:%d\n  ]\n}\n", CLUSTER,
-	    n[1].cport, n[0].cport);
+	conf0 = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n}\n", CLUSTER, n[1].cport);
+	conf1 = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n  routes = [\n"
+	    "    nats://127.0.0.1:%d\n  ]\n}\n", CLUSTER, n[1].cport,
+	    n[0].cport);
 	if (node_start(&n[0], "A", NULL, NULL, NULL, 0) == -1 ||
 	    node_start(&n[1], "B", NULL, NULL, conf0, 0) == -1) {
 		ok(0, "reload: A and B start");
@@ -1451,23 +1198,25 @@ reload_routes(void)
 		ok(0, "reload: clients on A and B");
 		goto out;
 	}
-	ok(conn_send(cb, "SUB rl.x 1\r\n") == 0 && ping(cb),
+	ok(conn_send(cb, "SUB rl.x 1\r\n") == 0 && conn_flush(cb, T),
 	    "reload: B's client subscribes");
-	ok(reload(n[1].s, conf1, 1), "reload: SIGHUP with a route to A");
+	ok(server_reload(n[1].s, conf1, 1, RELOAD_MS),
+	    "reload: SIGHUP with a route to A");
 	ok(harness_route_probe(n[0].s->port, n[1].s->port, ROUTE_MS),
 	    "reload: the route forms: A -> B");
 	ok(harness_route_probe(n[1].s->port, n[0].s->port, ROUTE_MS),
 	    "reload: B -> A");
-	ok(ping(cb), "reload: B's client stayed connected");
+	ok(conn_flush(cb, T), "reload: B's client stayed connected");
 	ok(arrives(pub, cb, "rl.x"), "reload: its subscription gets A's "
 	    "messages");
 	ok(async_info_lists(ca, n[1].s->port), "reload: A's client gets an "
 	    "async INFO listing B's client URL");
 
-	ok(reload(n[1].s, conf0, 2), "reload: SIGHUP without the route");
+	ok(server_reload(n[1].s, conf0, 2, RELOAD_MS),
+	    "reload: SIGHUP without the route");
 	ok(!harness_route_probe(n[0].s->port, n[1].s->port, NEVER_MS),
 	    "reload: the route is gone: nothing from A reaches B");
-	ok(ping(cb), "reload: B's client is still connected");
+	ok(conn_flush(cb, T), "reload: B's client is still connected");
 out:
 	conn_free(cb);
 	conn_free(ca);
@@ -1527,22 +1276,22 @@ no_advertise(void)
 		json_decref(urls);
 		if ((urls = client_urls(&n[0])) == NULL)
 			break;
-		good = lists_url_in(urls, n[2].s->port);
+		good = harness_lists_url(urls, n[2].s->port);
 		if (!good)
-			nap(100);
+			harness_nap(100);
 	}
 	ok(good, "no_advertise: A's clients learn C");
-	ok(urls != NULL && !lists_url_in(urls, n[1].s->port),
+	ok(urls != NULL && !harness_lists_url(urls, n[1].s->port),
 	    "no_advertise: A's clients are not told about B");
 	json_decref(urls);
 	urls = client_urls(&n[2]);
-	ok(urls != NULL && lists_url_in(urls, n[0].s->port) &&
-	    !lists_url_in(urls, n[1].s->port), "no_advertise: C's clients "
+	ok(urls != NULL && harness_lists_url(urls, n[0].s->port) &&
+	    !harness_lists_url(urls, n[1].s->port), "no_advertise: C's clients "
 	    "learn A, not B");
 	json_decref(urls);
 	urls = client_urls(&n[1]);
-	ok(urls != NULL && !lists_url_in(urls, n[0].s->port) &&
-	    !lists_url_in(urls, n[2].s->port), "no_advertise: B's own "
+	ok(urls != NULL && !harness_lists_url(urls, n[0].s->port) &&
+	    !harness_lists_url(urls, n[2].s->port), "no_advertise: B's own "
 	    "clients get no other server's URL");
 out:
 	json_decref(urls);

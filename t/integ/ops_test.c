@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../lib/harness.h"
@@ -50,7 +49,6 @@ static const char	*bin;
 static char		*tdir;		/* this test's files */
 static int		 nfiles;
 
-static void	 nap(int);
 static char	*tpath(const char *);
 static pid_t	 spawn(const char *const *, const char *, const char *);
 static int	 wait_status(pid_t, int, int *);
@@ -70,23 +68,12 @@ static int	 lists_pid(const char *, pid_t);
 static int	 wait_gone(struct server *, int);
 static int	 kids_gone(const pid_t *, int, int);
 static int	 children_of(pid_t, pid_t *, int, int);
-static struct server *start(const char *const *, const char *);
 static void	 test_pidfile(void);
 static void	 test_sl_forms(void);
 static void	 test_sl_errors(void);
 static void	 test_sl_stop(void);
 static void	 test_sl_discovery(void);
 static void	 test_notify(void);
-
-/* Between bounded poll attempts; never a barrier. */
-static void
-nap(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 /* A fresh name in this test's directory (freed at exit with the dir). */
 static char *
@@ -156,7 +143,7 @@ wait_status(pid_t pid, int ms, int *status)
 			return 0;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -266,7 +253,7 @@ wait_lines(const char *path, const char *needle, const char *and, int had,
 			return 1;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -281,7 +268,7 @@ wait_file(const char *path, int ms)
 			return 1;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -302,7 +289,7 @@ line_where(const char *first, const char *second, const char *needle,
 			return 2;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -428,7 +415,7 @@ wait_gone(struct server *s, int ms)
 			return 1;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -445,7 +432,7 @@ kids_gone(const pid_t *kids, int n, int ms)
 			return 1;
 		if (harness_now_ms() >= deadline)
 			return 0;
-		nap(10);
+		harness_nap(10);
 	}
 }
 
@@ -485,21 +472,8 @@ children_of(pid_t parent, pid_t *kids, int max, int want)
 		closedir(d);
 		if (n >= want || harness_now_ms() >= deadline)
 			return n;
-		nap(10);
+		harness_nap(10);
 	}
-}
-
-/* natsd with WORKERS workers, debug logs, and the extra args / config. */
-static struct server *
-start(const char *const *args, const char *config)
-{
-	struct server_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.workers = WORKERS;
-	o.args = args;
-	o.config = config;
-	return server_start(&o);
 }
 
 /*
@@ -519,7 +493,7 @@ test_pidfile(void)
 	int64_t		 deadline;
 	int		 nkids, i, held = 0, rc;
 
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "natsd -P FILE starts");
 		goto out;
 	}
@@ -531,7 +505,7 @@ test_pidfile(void)
 	deadline = harness_now_ms() + T;
 	do {
 		if (held > 0)
-			nap(10);
+			harness_nap(10);
 		for (i = 0, held = 0; i < nkids; i++)
 			held += holds_file(kids[i], pf);
 	} while (held > 0 && harness_now_ms() < deadline);
@@ -561,7 +535,7 @@ test_pidfile(void)
 
 	/* The same through the configuration file. */
 	snprintf(conf, sizeof(conf), "pid_file: \"%s\"\n", pf);
-	if ((s = start(NULL, conf)) == NULL) {
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL) {
 		ok(0, "natsd with pid_file in its configuration starts");
 		goto out;
 	}
@@ -596,7 +570,7 @@ test_sl_forms(void)
 	int		 seen[WORKERS];
 	FILE		*f;
 
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "natsd -P FILE starts");
 		goto out;
 	}
@@ -698,7 +672,7 @@ test_sl_forms(void)
 	server_free(s);
 
 	/* term by -P: graceful stop too. */
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "natsd -P FILE starts again");
 		goto out;
 	}
@@ -732,7 +706,7 @@ test_sl_errors(void)
 	int		 nkids;
 	FILE		*f;
 
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "natsd -P FILE starts");
 		goto out;
 	}
@@ -800,7 +774,7 @@ test_sl_stop(void)
 	pid_t		 kids[16], old;
 	int		 nkids;
 
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "natsd -P FILE starts");
 		goto out;
 	}
@@ -828,7 +802,7 @@ test_sl_stop(void)
 	    "-sl reload -P STALEFILE exits 1");
 	server_free(s);
 
-	if ((s = start(args, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, NULL, args)) == NULL) {
 		ok(0, "a new natsd takes over the stale pid file");
 		goto out;
 	}
@@ -857,8 +831,8 @@ test_sl_discovery(void)
 		skip("a natsd master runs on this machine");
 	}
 
-	a = start(NULL, NULL);
-	b = start(NULL, NULL);
+	a = server_start_with(WORKERS, NULL, NULL);
+	b = server_start_with(WORKERS, NULL, NULL);
 	if (a == NULL || b == NULL) {
 		ok(0, "two natsd start");
 		server_free(a);

@@ -17,22 +17,18 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -42,6 +38,7 @@
 #include "../lib/certs.h"
 #include "../lib/harness.h"
 #include "../tap.h"
+#include "../lib/points.h"
 
 #define T		HARNESS_TIMEOUT_MS
 #define WORKERS		2
@@ -100,87 +97,6 @@
 
 static int	 natsd;		/* the server under test is natsd */
 
-static void
-nap(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static struct server *
-start(const char *config, const char *const *args)
-{
-	struct server_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.workers = WORKERS;
-	o.config = config;
-	o.args = args;
-	return server_start(&o);
-}
-
-/* Stop, check the log allowing the NULL-terminated patterns, free. */
-static void
-finish(struct server *s, const char *what, const char *const *allow)
-{
-	size_t i;
-
-	for (i = 0; allow != NULL && allow[i] != NULL; i++)
-		server_log_allow(s, allow[i]);
-	ok(server_stop(s) == 0, "%s: clean stop", what);
-	ok(server_log_check(s) == 0, "%s: no unexpected errors in the log",
-	    what);
-	server_free(s);
-}
-
-static int
-write_conf(struct server *s, const char *text)
-{
-	FILE *f;
-
-	if ((f = fopen(s->conf_path, "w")) == NULL) {
-		diag("cannot rewrite %s: %s", s->conf_path, strerror(errno));
-		return -1;
-	}
-	fputs(text, f);
-	if (fclose(f) == EOF) {
-		diag("%s: %s", s->conf_path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Wait (bounded) until the log holds n lines containing needle. */
-static int
-wait_log(struct server *s, const char *needle, int n, int ms)
-{
-	int64_t deadline = harness_now_ms() + ms;
-
-	for (;;) {
-		if (server_log_grep(s, needle) >= n)
-			return 1;
-		if (harness_now_ms() >= deadline)
-			break;
-		nap(10);
-	}
-	diag("log never showed %d x \"%s\"", n, needle);
-	return 0;
-}
-
-/* Rewrite the file, SIGHUP the master, wait for reload number n. */
-static int
-reload(struct server *s, const char *text, int n)
-{
-	if (write_conf(s, text) == -1)
-		return 0;
-	if (kill(s->pid, SIGHUP) == -1) {
-		diag("kill -HUP %d: %s", (int)s->pid, strerror(errno));
-		return 0;
-	}
-	return wait_log(s, "Reloaded server configuration", n, RELOAD_MS);
-}
-
 static int
 local_port(const struct conn *c)
 {
@@ -196,6 +112,29 @@ static int
 info_true(const struct conn *c, const char *key)
 {
 	return c->info != NULL && json_is_true(json_object_get(c->info, key));
+}
+
+/*
+ * Start the server of the test named what: its plain INFO must set key
+ * and key2 (unless NULL) to true, one point named what and says.  NULL,
+ * after a failed point, when the server does not start.
+ */
+static struct server *
+start_info(const char *what, const char *config, const char *const *args,
+    const char *key, const char *key2, const char *says)
+{
+	struct server	*s;
+	struct conn	*c;
+
+	if ((s = server_start_with(WORKERS, config, args)) == NULL) {
+		ok(0, "%s: server starts", what);
+		return NULL;
+	}
+	c = conn_open(s->port);
+	ok(c != NULL && info_true(c, key) && (key2 == NULL ||
+	    info_true(c, key2)), "%s: %s", what, says);
+	conn_free(c);
+	return s;
 }
 
 /*
@@ -219,7 +158,7 @@ refused(struct server *s, const char *text, const char *logtail)
 	good = conn_send(c, "%s", text) == 0 &&
 	    conn_expect_line(c, ERR_AUTH, T) && conn_closed(c, T);
 	if (good && logtail != NULL)
-		good = wait_log(s, want, 1, T);
+		good = server_wait_log(s, want, 1, T);
 	conn_free(c);
 	return good;
 }
@@ -275,6 +214,19 @@ expect_after(struct conn *c, const char *text, const char *want)
 	    conn_ping(c, T);
 }
 
+/*
+ * c sends text, a PUB or SUB on subject that it may not use: it gets the
+ * -ERR of errfmt (ERR_PUB, ERR_SUB) for subject, copied to line, and
+ * stays connected.
+ */
+static int
+denied(struct conn *c, const char *text, const char *errfmt,
+    const char *subject, char *line, size_t len)
+{
+	snprintf(line, len, errfmt, subject);
+	return expect_after(c, text, line);
+}
+
 /* The line starts with prefix (reload's -ERR may carry a sid after). */
 static int
 expect_prefix(struct conn *c, const char *prefix, int timeout_ms)
@@ -293,43 +245,6 @@ expect_prefix(struct conn *c, const char *prefix, int timeout_ms)
 	return 1;
 }
 
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*p;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		abort();
-	return p;
-}
-
-/* A bcrypt hash of pw with the given prefix ("$2a$", "$2b$") and cost. */
-static char *
-bcrypt_hash(const char *pw, const char *prefix, int cost)
-{
-	struct crypt_data	*cd;
-	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE], *h, *out;
-
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		abort();
-	if (crypt_gensalt_rn(prefix, (unsigned long)cost, NULL, 0, salt,
-	    sizeof(salt)) == NULL || (h = crypt_r(pw, salt, cd)) == NULL ||
-	    h[0] == '*') {
-		diag("crypt %s cost %d: %s", prefix, cost, strerror(errno));
-		free(cd);
-		return NULL;
-	}
-	if ((out = strdup(h)) == NULL)
-		abort();
-	free(cd);
-	return out;
-}
-
 /*
  * Authentication: user and password given by flags or by the file.
  * Runs with -DV so the trace of every CONNECT is in the log.
@@ -338,17 +253,11 @@ static void
 test_userpass(const char *what, const char *config, const char *const *args)
 {
 	struct server	*s;
-	struct conn	*c;
 	const char	*allow[] = { "authentication error", NULL };
 
-	if ((s = start(config, args)) == NULL) {
-		ok(0, "%s: server starts", what);
+	if ((s = start_info(what, config, args, "auth_required", NULL,
+	    "INFO says auth_required")) == NULL)
 		return;
-	}
-	c = conn_open(s->port);
-	ok(c != NULL && info_true(c, "auth_required"),
-	    "%s: INFO says auth_required", what);
-	conn_free(c);
 	ok(accepted(s->port, "{\"user\":\"bob\",\"pass\":\"" PASS "\"}"),
 	    "%s: right password: +OK, PONG", what);
 	ok(refused(s, "CONNECT {\"user\":\"bob\",\"pass\":\"" BADPASS
@@ -364,28 +273,22 @@ test_userpass(const char *what, const char *config, const char *const *args)
 	    what);
 	ok(refused(s, "SUB foo 1\r\n", ""), "%s: SUB before CONNECT refused",
 	    what);
-	ok(wait_log(s, "\"pass\":\"[REDACTED]\"", 1, T),
+	ok(server_wait_log(s, "\"pass\":\"[REDACTED]\"", 1, T),
 	    "%s: the CONNECT trace shows \"pass\":\"[REDACTED]\"", what);
 	is_int(server_log_grep(s, PASS) + server_log_grep(s, BADPASS), 0,
 	    "%s: no password, right or wrong, in the log", what);
-	finish(s, what, allow);
+	server_finish(s, what, allow);
 }
 
 static void
 test_token(const char *what, const char *config, const char *const *args)
 {
 	struct server	*s;
-	struct conn	*c;
 	const char	*allow[] = { "authentication error", NULL };
 
-	if ((s = start(config, args)) == NULL) {
-		ok(0, "%s: server starts", what);
+	if ((s = start_info(what, config, args, "auth_required", NULL,
+	    "INFO says auth_required")) == NULL)
 		return;
-	}
-	c = conn_open(s->port);
-	ok(c != NULL && info_true(c, "auth_required"),
-	    "%s: INFO says auth_required", what);
-	conn_free(c);
 	ok(accepted(s->port, "{\"auth_token\":\"" TOKEN "\"}"),
 	    "%s: right token: +OK, PONG", what);
 	ok(refused(s, "CONNECT {\"auth_token\":\"" BADTOKEN "\"}\r\n", ""),
@@ -398,7 +301,7 @@ test_token(const char *what, const char *config, const char *const *args)
 		    0, "%s: no token, right or wrong, in the log", what);
 	else
 		skip("nats-server 2.9 traces auth_token in clear");
-	finish(s, what, allow);
+	server_finish(s, what, allow);
 }
 
 /*
@@ -416,7 +319,7 @@ test_users(void)
 	const char	*allow[] = { "authentication error",
 	    "Publish Violation", "Subscription Violation", NULL };
 
-	if ((s = start(SEED_USERS, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, SEED_USERS, NULL)) == NULL) {
 		ok(0, "users: server starts");
 		return;
 	}
@@ -451,11 +354,11 @@ test_users(void)
 	ok(conn_ping(spy[0], T) && conn_ping(spy[1], T),
 	    "users: alice may subscribe to >");
 
-	snprintf(line, sizeof(line), ERR_PUB, "x");
-	ok(expect_after(bob, "PUB x 2\r\nno\r\n", line),
+	ok(denied(bob, "PUB x 2\r\nno\r\n", ERR_PUB, "x", line, sizeof(line)),
 	    "users: bob PUB x: %s, connection stays", line);
-	ok(wait_log(s, "Publish Violation - User \"bob\", Subject \"x\"", 1, T),
-	    "users: log says Publish Violation - User \"bob\", Subject \"x\"");
+	ok(server_wait_log(s, "Publish Violation - User \"bob\", Subject "
+	    "\"x\"", 1, T), "users: log says Publish Violation - User "
+	    "\"bob\", Subject \"x\"");
 	conn_send(bob, "PUB req.foo 3\r\nyes\r\n");
 	ok(conn_ping(bob, T), "users: bob PUB req.foo accepted");
 	ok(conn_expect_msg(spy[1], "req.foo", "1", "", "yes", T),
@@ -467,10 +370,9 @@ test_users(void)
 	ok(conn_ping(spy[0], T) && conn_ping(spy[1], T),
 	    "users: and nothing else; listeners unsubscribe");
 
-	snprintf(line, sizeof(line), ERR_SUB, "foo");
-	ok(expect_after(bob, "SUB foo 1\r\n", line),
+	ok(denied(bob, "SUB foo 1\r\n", ERR_SUB, "foo", line, sizeof(line)),
 	    "users: bob SUB foo: %s, connection stays", line);
-	ok(wait_log(s, "Subscription Violation - User \"bob\", Subject "
+	ok(server_wait_log(s, "Subscription Violation - User \"bob\", Subject "
 	    "\"foo\", SID 1", 1, T), "users: log says Subscription Violation "
 	    "- User \"bob\", Subject \"foo\", SID 1");
 	conn_send(bob, "SUB _INBOX.abc 2\r\n");
@@ -486,9 +388,8 @@ test_users(void)
 		conn_send(spy[0], "SUB SANDBOX.> 2\r\nSUB req.> 3\r\n");
 		ok(conn_ping(spy[0], T), "users: alice listens on SANDBOX.> "
 		    "and req.>");
-		snprintf(line, sizeof(line), ERR_PUB, "req.foo");
-		ok(expect_after(joe, "PUB req.foo 2\r\nno\r\n", line),
-		    "users: joe PUB req.foo: %s", line);
+		ok(denied(joe, "PUB req.foo 2\r\nno\r\n", ERR_PUB, "req.foo",
+		    line, sizeof(line)), "users: joe PUB req.foo: %s", line);
 		conn_send(joe, "PUB SANDBOX.a 2\r\nsb\r\n");
 		ok(conn_ping(joe, T), "users: joe PUB SANDBOX.a (default "
 		    "permissions) accepted");
@@ -497,9 +398,8 @@ test_users(void)
 		conn_send(joe, "SUB PUBLIC.> 1\r\nSUB _INBOX.> 2\r\n");
 		ok(conn_ping(joe, T), "users: joe SUB PUBLIC.> and _INBOX.> "
 		    "accepted");
-		snprintf(line, sizeof(line), ERR_SUB, "SANDBOX.a");
-		ok(expect_after(joe, "SUB SANDBOX.a 3\r\n", line),
-		    "users: joe SUB SANDBOX.a: %s", line);
+		ok(denied(joe, "SUB SANDBOX.a 3\r\n", ERR_SUB, "SANDBOX.a",
+		    line, sizeof(line)), "users: joe SUB SANDBOX.a: %s", line);
 		conn_send(pa[0], "PUB PUBLIC.news 1\r\nn\r\n");
 		ok(conn_ping(pa[0], T) && conn_expect_msg(joe, "PUBLIC.news",
 		    "1", "", "n", T), "users: joe gets PUBLIC.news");
@@ -512,24 +412,22 @@ test_users(void)
 	quinn = client_new(s->port, QUINN);
 	if (!ok(quinn != NULL, "users: quinn connected"))
 		goto out;
-	snprintf(line, sizeof(line), ERR_PUB, "foo.bar");
-	ok(expect_after(quinn, "PUB foo.bar 2\r\nno\r\n", line),
-	    "users: quinn PUB foo.bar (denied): %s", line);
-	snprintf(line, sizeof(line), ERR_SUB, "foo.bar");
-	ok(expect_after(quinn, "SUB foo.bar 1\r\n", line),
-	    "users: quinn SUB foo.bar (denied): %s", line);
-	ok(wait_log(s, "Subscription Violation - User \"quinn\", Subject "
-	    "\"foo.bar\", SID 1", 1, T), "users: log says Subscription "
+	ok(denied(quinn, "PUB foo.bar 2\r\nno\r\n", ERR_PUB, "foo.bar", line,
+	    sizeof(line)), "users: quinn PUB foo.bar (denied): %s", line);
+	ok(denied(quinn, "SUB foo.bar 1\r\n", ERR_SUB, "foo.bar", line,
+	    sizeof(line)), "users: quinn SUB foo.bar (denied): %s", line);
+	ok(server_wait_log(s, "Subscription Violation - User \"quinn\", "
+	    "Subject \"foo.bar\", SID 1", 1, T), "users: log says Subscription "
 	    "Violation - User \"quinn\", Subject \"foo.bar\", SID 1");
 	ok(expect_after(quinn, "SUB bar.x r 2\r\n", "-ERR 'Permissions "
 	    "Violation for Subscription to \"bar.x\" using queue \"r\"'"),
 	    "users: quinn SUB bar.x r: ... using queue \"r\"");
-	ok(wait_log(s, "Subscription Violation - User \"quinn\", Subject "
-	    "\"bar.x\", Queue: \"r\", SID 2", 1, T), "users: log names the "
-	    "queue: Queue: \"r\", SID 2");
-	snprintf(line, sizeof(line), ERR_SUB, "bar.x");
-	ok(expect_after(quinn, "SUB bar.x 3\r\n", line),
-	    "users: quinn SUB bar.x without the queue: %s", line);
+	ok(server_wait_log(s, "Subscription Violation - User \"quinn\", "
+	    "Subject \"bar.x\", Queue: \"r\", SID 2", 1, T),
+	    "users: log names the queue: Queue: \"r\", SID 2");
+	ok(denied(quinn, "SUB bar.x 3\r\n", ERR_SUB, "bar.x", line,
+	    sizeof(line)), "users: quinn SUB bar.x without the queue: %s",
+	    line);
 	conn_send(quinn, "SUB bar.x q 4\r\nSUB foo.* 5\r\n");
 	ok(conn_ping(quinn, T), "users: quinn SUB bar.x q and SUB foo.* "
 	    "accepted");
@@ -565,7 +463,7 @@ out:
 	conn_free(bob);
 	conn_free(joe);
 	conn_free(quinn);
-	finish(s, "users", allow);
+	server_finish(s, "users", allow);
 }
 
 /* bcrypt hashes as passwords and as a token; both $2a$ and $2b$. */
@@ -576,9 +474,9 @@ test_bcrypt(void)
 	char		*h2a, *h2b, *ht, *conf;
 	const char	*allow[] = { "authentication error", NULL };
 
-	h2a = bcrypt_hash("pw-ann", "$2a$", 4);
-	h2b = bcrypt_hash("pw-ben", "$2b$", 4);
-	ht = bcrypt_hash(TOKEN, "$2a$", 4);
+	h2a = harness_bcrypt("pw-ann", "$2a$", 4);
+	h2b = harness_bcrypt("pw-ben", "$2b$", 4);
+	ht = harness_bcrypt(TOKEN, "$2a$", 4);
 	if (!ok(h2a != NULL && h2b != NULL && ht != NULL,
 	    "bcrypt: hashes made")) {
 		free(h2a);
@@ -587,10 +485,10 @@ test_bcrypt(void)
 		return;
 	}
 	diag("bcrypt: ann %s", h2a);
-	conf = xasprintf("authorization {\n  users = [\n"
+	conf = harness_asprintf("authorization {\n  users = [\n"
 	    "    {user: ann, password: \"%s\"}\n"
 	    "    {user: ben, password: \"%s\"}\n  ]\n}\n", h2a, h2b);
-	if ((s = start(conf, NULL)) == NULL)
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL)
 		ok(0, "bcrypt: server starts");
 	else {
 		ok(accepted(s->port, "{\"user\":\"ann\",\"pass\":\"pw-ann\"}"),
@@ -601,23 +499,23 @@ test_bcrypt(void)
 		    "\r\n", " - User \"ann\""),
 		    "bcrypt: wrong password refused");
 		free(conf);
-		conf = xasprintf("CONNECT {\"user\":\"ann\",\"pass\":\"%s\"}"
-		    "\r\n", h2a);
+		conf = harness_asprintf("CONNECT {\"user\":\"ann\","
+		    "\"pass\":\"%s\"}\r\n", h2a);
 		ok(refused(s, conf, NULL), "bcrypt: the hash itself as the "
 		    "password refused");
-		finish(s, "bcrypt users", allow);
+		server_finish(s, "bcrypt users", allow);
 	}
 	free(conf);
 
-	conf = xasprintf("authorization {\n  token: \"%s\"\n}\n", ht);
-	if ((s = start(conf, NULL)) == NULL)
+	conf = harness_asprintf("authorization {\n  token: \"%s\"\n}\n", ht);
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL)
 		ok(0, "bcrypt token: server starts");
 	else {
 		ok(accepted(s->port, "{\"auth_token\":\"" TOKEN "\"}"),
 		    "bcrypt token: right token accepted");
 		ok(refused(s, "CONNECT {\"auth_token\":\"" BADTOKEN "\"}\r\n",
 		    ""), "bcrypt token: wrong token refused");
-		finish(s, "bcrypt token", allow);
+		server_finish(s, "bcrypt token", allow);
 	}
 	free(conf);
 	free(h2a);
@@ -636,8 +534,8 @@ test_auth_timeout(void)
 	const char	*allow[] = { "Authentication Timeout",
 	    "authentication error", NULL };
 
-	s = start("authorization {\n  user: bob\n  password: " PASS "\n"
-	    "  timeout: 0.5\n}\n", NULL);
+	s = server_start_with(WORKERS, "authorization {\n  user: bob\n"
+	    "  password: " PASS "\n  timeout: 0.5\n}\n", NULL);
 	if (s == NULL) {
 		ok(0, "auth timeout: server starts");
 		return;
@@ -675,7 +573,7 @@ test_auth_timeout(void)
 	ok(good != NULL && conn_quiet(good, 600) && conn_ping(good, T),
 	    "auth timeout: the authenticated client is not affected");
 	conn_free(good);
-	finish(s, "auth timeout", allow);
+	server_finish(s, "auth timeout", allow);
 }
 
 /*
@@ -696,14 +594,14 @@ test_burst(void)
 	const char	*allow[] = { "authentication error", NULL };
 
 	t0 = harness_now_ms();
-	hash = bcrypt_hash("burst-pass", "$2a$", 10);
+	hash = harness_bcrypt("burst-pass", "$2a$", 10);
 	single = harness_now_ms() - t0;
 	if (!ok(hash != NULL, "burst: cost-10 hash made in %lld ms",
 	    (long long)single))
 		return;
-	conf = xasprintf("authorization {\n  user: bob\n  password: \"%s\"\n"
-	    "}\n", hash);
-	if ((s = start(conf, NULL)) == NULL) {
+	conf = harness_asprintf("authorization {\n  user: bob\n"
+	    "  password: \"%s\"\n}\n", hash);
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL) {
 		ok(0, "burst: server starts");
 		free(conf);
 		free(hash);
@@ -758,7 +656,7 @@ test_burst(void)
 				done[i] = 1;
 			}
 		}
-		nap(1);
+		harness_nap(1);
 	}
 	t1 = harness_now_ms() - t0;
 	diag("burst: one cost-10 check here: %lld ms; %d refused in %lld ms; "
@@ -779,7 +677,7 @@ test_burst(void)
 		conn_free(bad[i]);
 	for (i = 0; i < ngood; i++)
 		conn_free(good[i]);
-	finish(s, "burst", allow);
+	server_finish(s, "burst", allow);
 	free(conf);
 	free(hash);
 }
@@ -815,7 +713,7 @@ test_reload_users(void)
 	const char	*allow[] = { "authentication error",
 	    "Publish Violation", "Subscription Violation", NULL };
 
-	if ((s = start(RELOAD_USERS, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, RELOAD_USERS, NULL)) == NULL) {
 		ok(0, "reload users: server starts");
 		return;
 	}
@@ -840,8 +738,9 @@ test_reload_users(void)
 	ok(conn_ping(dave, T) && conn_expect_msg(alice, "a.1", "1", "", "1", T),
 	    "reload users: dave may publish a.1 before the reload");
 
-	ok(reload(s, RELOAD_USERS2, 1), "reload users: bob's password "
-	    "changed, carol removed, dave's permissions changed: applied");
+	ok(server_reload(s, RELOAD_USERS2, 1, RELOAD_MS), "reload users: "
+	    "bob's password changed, carol removed, dave's permissions "
+	    "changed: applied");
 	ok(conn_expect_line(bob, ERR_AUTH, T) && conn_closed(bob, T),
 	    "reload users: bob (password changed) gets %s and is closed",
 	    ERR_AUTH);
@@ -859,13 +758,13 @@ test_reload_users(void)
 	ok(conn_expect_msg(alice2, "chat", "1", "", "hi", T),
 	    "reload users: and alice on the other worker hears it");
 
-	snprintf(line, sizeof(line), ERR_PUB, "a.2");
-	ok(expect_after(dave, "PUB a.2 1\r\n2\r\n", line),
-	    "reload users: dave PUB a.2, allowed before, now: %s", line);
+	ok(denied(dave, "PUB a.2 1\r\n2\r\n", ERR_PUB, "a.2", line,
+	    sizeof(line)), "reload users: dave PUB a.2, allowed before, "
+	    "now: %s", line);
 	/* The user's name in the log outlives the settings it came from. */
-	ok(wait_log(s, "Publish Violation - User \"dave\", Subject \"a.2\"",
-	    1, T), "reload users: log says Publish Violation - User \"dave\", "
-	    "Subject \"a.2\"");
+	ok(server_wait_log(s, "Publish Violation - User \"dave\", "
+	    "Subject \"a.2\"", 1, T), "reload users: log says Publish "
+	    "Violation - User \"dave\", Subject \"a.2\"");
 	conn_send(dave, "PUB b.3 1\r\n3\r\n");
 	ok(conn_ping(dave, T) && conn_expect_msg(alice, "b.3", "1", "", "3", T),
 	    "reload users: dave PUB b.3, refused before, now delivered");
@@ -877,10 +776,9 @@ test_reload_users(void)
 	    "reload users: dave's removed s.x subscription gets nothing, s.y "
 	    "still delivers");
 	ok(conn_ping(dave, T), "reload users: nothing else for dave");
-	snprintf(line, sizeof(line), ERR_SUB, "s.z");
-	ok(expect_after(dave, "SUB s.z 3\r\n", line),
+	ok(denied(dave, "SUB s.z 3\r\n", ERR_SUB, "s.z", line, sizeof(line)),
 	    "reload users: dave SUB s.z now: %s", line);
-	ok(wait_log(s, "Subscription Violation - User \"dave\", Subject "
+	ok(server_wait_log(s, "Subscription Violation - User \"dave\", Subject "
 	    "\"s.z\", SID 3", 1, T), "reload users: log says Subscription "
 	    "Violation - User \"dave\", Subject \"s.z\", SID 3");
 	conn_send(dave, "SUB t.x 4\r\n");
@@ -898,7 +796,7 @@ out:
 	conn_free(bob);
 	conn_free(carol);
 	conn_free(dave);
-	finish(s, "reload users", allow);
+	server_finish(s, "reload users", allow);
 }
 
 /* A server without authorization gets one: every client is cut. */
@@ -909,7 +807,8 @@ test_reload_add_auth(void)
 	struct conn	*c1, *c2, *c;
 	const char	*allow[] = { "authentication error", NULL };
 
-	if ((s = start("# no authorization yet\n", NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, "# no authorization yet\n",
+	    NULL)) == NULL) {
 		ok(0, "reload add auth: server starts");
 		return;
 	}
@@ -917,8 +816,9 @@ test_reload_add_auth(void)
 	c2 = client_where(s->port, NULL, c1 != NULL ? c1->worker : -1, 0);
 	ok(c1 != NULL && c2 != NULL, "reload add auth: two clients without "
 	    "credentials, on both workers");
-	ok(reload(s, "authorization {\n  user: bob\n  password: " PASS
-	    "\n}\n", 1), "reload add auth: authorization added");
+	ok(server_reload(s, "authorization {\n  user: bob\n  password: "
+	    PASS "\n}\n", 1, RELOAD_MS),
+	    "reload add auth: authorization added");
 	ok(c1 != NULL && conn_closed(c1, T), "reload add auth: the first "
 	    "client is closed");
 	ok(c2 != NULL && conn_closed(c2, T), "reload add auth: the second "
@@ -933,7 +833,7 @@ test_reload_add_auth(void)
 	    "reload add auth: bob gets in");
 	conn_free(c1);
 	conn_free(c2);
-	finish(s, "reload add auth", allow);
+	server_finish(s, "reload add auth", allow);
 }
 
 /*
@@ -945,8 +845,6 @@ static int
 tls_exchange(int port, const char *ca, const char *text, char *out,
     size_t outlen)
 {
-	struct sockaddr_in	 sin;
-	struct timeval		 tv = { T / 1000, (T % 1000) * 1000 };
 	SSL_CTX			*ctx = NULL;
 	SSL			*ssl = NULL;
 	char			 buf[4096], *nl;
@@ -955,20 +853,9 @@ tls_exchange(int port, const char *ca, const char *text, char *out,
 	int			 fd, r, rv = -1;
 
 	snprintf(out, outlen, "failed");
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(out, outlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	/* Bounds connect and every read and write, TLS included. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+	if ((fd = harness_tcp_connect(port, T)) == -1) {
 		snprintf(out, outlen, "connect: %s", strerror(errno));
-		goto done;
+		return -1;
 	}
 	/* The plain INFO line, a byte at a time: TLS follows it. */
 	while (got < sizeof(buf) - 1 && harness_now_ms() < deadline) {
@@ -1042,14 +929,9 @@ test_tls_basic(const struct certs *cs, const char *what, const char *config,
 	int		 r, bad = 0;
 	const char	*allow[] = { "TLS handshake error", NULL };
 
-	if ((s = start(config, args)) == NULL) {
-		ok(0, "%s: server starts", what);
+	if ((s = start_info(what, config, args, "tls_required", NULL,
+	    "plain INFO says tls_required")) == NULL)
 		return;
-	}
-	c = conn_open(s->port);
-	ok(c != NULL && info_true(c, "tls_required"),
-	    "%s: plain INFO says tls_required", what);
-	conn_free(c);
 	r = tls_probe(s->port, cs->ca, NULL, NULL, 0, err, sizeof(err));
 	if (!ok(r == 0, "%s: TLS client verifying the CA gets PONG", what))
 		diag("%s", err);
@@ -1057,11 +939,11 @@ test_tls_basic(const struct certs *cs, const char *what, const char *config,
 	    sizeof(err));
 	ok(r == -1, "%s: a client offering at most TLS 1.1 fails", what);
 	diag("%s: TLS 1.1 client: %s", what, r == -1 ? err : "got in");
-	ok(wait_log(s, "Starting TLS client connection handshake", 1, T),
+	ok(server_wait_log(s, "Starting TLS client connection handshake", 1, T),
 	    "%s: debug log: Starting TLS client connection handshake", what);
-	ok(wait_log(s, "TLS handshake complete", 1, T),
+	ok(server_wait_log(s, "TLS handshake complete", 1, T),
 	    "%s: debug log: TLS handshake complete", what);
-	ok(wait_log(s, "TLS version 1.3, cipher suite TLS_", 1, T),
+	ok(server_wait_log(s, "TLS version 1.3, cipher suite TLS_", 1, T),
 	    "%s: debug log: TLS version 1.3, cipher suite TLS_...", what);
 
 	/* Plain text where TLS is required does not get in. */
@@ -1076,7 +958,7 @@ test_tls_basic(const struct certs *cs, const char *what, const char *config,
 		conn_free(c);
 	} else
 		ok(0, "%s: plain connection", what);
-	finish(s, what, allow);
+	server_finish(s, what, allow);
 }
 
 static void
@@ -1084,20 +966,13 @@ test_tls_verify(const struct certs *cs, const char *what, const char *config,
     const char *const *args)
 {
 	struct server	*s;
-	struct conn	*c;
 	char		 err[512];
 	int		 r;
 	const char	*allow[] = { "TLS handshake error", NULL };
 
-	if ((s = start(config, args)) == NULL) {
-		ok(0, "%s: server starts", what);
+	if ((s = start_info(what, config, args, "tls_required", "tls_verify",
+	    "INFO says tls_required and tls_verify")) == NULL)
 		return;
-	}
-	c = conn_open(s->port);
-	ok(c != NULL && info_true(c, "tls_required") &&
-	    info_true(c, "tls_verify"), "%s: INFO says tls_required and "
-	    "tls_verify", what);
-	conn_free(c);
 	r = tls_probe(s->port, cs->ca, NULL, NULL, 0, err, sizeof(err));
 	ok(r == -1, "%s: no client certificate: refused", what);
 	diag("%s: no certificate: %s", what, r == -1 ? err : "got in");
@@ -1109,7 +984,7 @@ test_tls_verify(const struct certs *cs, const char *what, const char *config,
 	    sizeof(err));
 	if (!ok(r == 0, "%s: trusted client certificate: PONG", what))
 		diag("%s", err);
-	finish(s, what, allow);
+	server_finish(s, what, allow);
 }
 
 /* A client that never starts TLS is cut after tls.timeout. */
@@ -1123,9 +998,10 @@ test_tls_timeout(const struct certs *cs)
 	const char	*allow[] = { "TLS handshake error",
 	    "TLS handshake timeout", NULL };
 
-	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "  timeout: 0.5\n}\n", cs->server_cert, cs->server_key);
-	if ((s = start(conf, NULL)) == NULL) {
+	conf = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n  timeout: 0.5\n}\n", cs->server_cert,
+	    cs->server_key);
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL) {
 		ok(0, "tls timeout: server starts");
 		free(conf);
 		return;
@@ -1140,7 +1016,7 @@ test_tls_timeout(const struct certs *cs)
 	conn_free(c);
 	ok(tls_probe(s->port, cs->ca, NULL, NULL, 0, err, sizeof(err)) == 0,
 	    "tls timeout: a prompt TLS client is served");
-	finish(s, "tls timeout", allow);
+	server_finish(s, "tls timeout", allow);
 	free(conf);
 }
 
@@ -1154,17 +1030,17 @@ test_tls_auth(const struct certs *cs)
 	const char	*allow[] = { "authentication error",
 	    "TLS handshake error", NULL };
 
-	if ((hash = bcrypt_hash("monkey", "$2a$", 4)) == NULL) {
+	if ((hash = harness_bcrypt("monkey", "$2a$", 4)) == NULL) {
 		ok(0, "tls auth: hash made");
 		return;
 	}
 	/* The hash unquoted, as the seed writes it. */
-	conf = xasprintf("# Simple TLS config file\n"
+	conf = harness_asprintf("# Simple TLS config file\n"
 	    "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 2\n"
 	    "}\n"
 	    "authorization {\n  user: derek\n  password: %s\n  timeout: 1\n"
 	    "}\n", cs->server_cert, cs->server_key, hash);
-	if ((s = start(conf, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL) {
 		ok(0, "tls auth: server starts");
 		goto out;
 	}
@@ -1179,7 +1055,7 @@ test_tls_auth(const struct certs *cs)
 	r = tls_probe(s->port, cs->ca, NULL, NULL, 0, line, sizeof(line));
 	ok(r == -1 && strstr(line, "Authorization Violation") != NULL,
 	    "tls auth: CONNECT {} over TLS refused (%s)", line);
-	finish(s, "tls auth", allow);
+	server_finish(s, "tls auth", allow);
 out:
 	free(conf);
 	free(hash);
@@ -1220,7 +1096,7 @@ run_check(const char *conf, char *out, size_t outlen)
 	deadline = harness_now_ms() + 5000;
 	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
 	    harness_now_ms() < deadline)
-		nap(10);
+		harness_nap(10);
 	if (r == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
@@ -1243,10 +1119,11 @@ test_tls_bad(const struct certs *cs)
 	const char	*allow[] = { "reload failed", "failed to reload",
 	    "TLS handshake error", NULL };
 
-	bad = xasprintf("tls {\n  cert_file: \"/nonexistent-natsd/cert.pem\"\n"
+	bad = harness_asprintf("tls {\n"
+	    "  cert_file: \"/nonexistent-natsd/cert.pem\"\n"
 	    "  key_file: \"%s\"\n}\n", cs->server_key);
-	good = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "}\n", cs->server_cert, cs->server_key);
+	good = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n}\n", cs->server_cert, cs->server_key);
 	snprintf(path, sizeof(path), "%s/bad.conf", cs->dir);
 	if ((f = fopen(path, "w")) != NULL) {
 		fputs(bad, f);
@@ -1260,20 +1137,20 @@ test_tls_bad(const struct certs *cs)
 	    "tls bad: and names the file");
 	unlink(path);
 
-	if ((s = start(good, NULL)) == NULL) {
+	if ((s = server_start_with(WORKERS, good, NULL)) == NULL) {
 		ok(0, "tls bad: server starts");
 		goto out;
 	}
-	write_conf(s, bad);
+	server_write_conf(s, bad);
 	kill(s->pid, SIGHUP);
 	/* natsd says "reload failed", nats-server "Failed to reload". */
-	ok(wait_log(s, natsd ? "reload failed" : "ailed to reload", 1,
+	ok(server_wait_log(s, natsd ? "reload failed" : "ailed to reload", 1,
 	    RELOAD_MS), "tls bad: a reload to a missing cert_file fails");
 	st = tls_probe(s->port, cs->ca, NULL, NULL, 0, err, sizeof(err));
 	if (!ok(st == 0, "tls bad: clients still get in over TLS with the "
 	    "old certificate"))
 		diag("%s", err);
-	finish(s, "tls bad", allow);
+	server_finish(s, "tls bad", allow);
 out:
 	free(good);
 	free(bad);
@@ -1289,8 +1166,8 @@ test_tls(void)
 		ok(0, "test PKI made with openssl");
 		return;
 	}
-	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "}\n", cs->server_cert, cs->server_key);
+	conf = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n}\n", cs->server_cert, cs->server_key);
 	test_tls_basic(cs, "tls file", conf, (const char *const[]){ "-D",
 	    NULL });
 	free(conf);
@@ -1298,9 +1175,9 @@ test_tls(void)
 	    "--tls", "--tlscert", cs->server_cert, "--tlskey",
 	    cs->server_key, NULL });
 
-	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "  ca_file: \"%s\"\n  verify: true\n}\n", cs->server_cert,
-	    cs->server_key, cs->ca);
+	conf = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n  ca_file: \"%s\"\n  verify: true\n}\n",
+	    cs->server_cert, cs->server_key, cs->ca);
 	test_tls_verify(cs, "tls verify file", conf, NULL);
 	free(conf);
 	test_tls_verify(cs, "tls verify flags", NULL, (const char *const[]){

@@ -16,159 +16,28 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
 
 #include "../lib/harness.h"
+#include "../lib/interop.h"
 #include "../tap.h"
+#include "../lib/points.h"
 
 #define T		HARNESS_TIMEOUT_MS
-#define WORKERS		2
-#define CLUSTER		"natsd_test"
 #define ROUTE_MS	10000	/* a route forms (or interest crosses) within */
 #define FAILOVER_MS	10000	/* libnats reconnects elsewhere within */
 #define MSG_TIMEOUT_MS	3000
 #define NDATA		100	/* messages counted after each failover */
 
-/* A counter that callbacks bump and the test waits on with a deadline. */
-struct waiter {
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cond;
-	int		 count;
-};
-
-struct node {
-	struct server	*s;
-	const char	*label;
-	int		 cport;
-};
-
 static struct waiter	reconnects, disconnects;
-
-static void
-waiter_init(struct waiter *w)
-{
-	pthread_condattr_t ca;
-
-	pthread_mutex_init(&w->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	w->count = 0;
-}
-
-static void
-waiter_free(struct waiter *w)
-{
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mtx);
-}
-
-/* Wait until the count reaches want or timeout_ms pass; the count. */
-static int
-waiter_wait(struct waiter *w, int want, int timeout_ms)
-{
-	struct timespec	ts;
-	int		n;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&w->mtx);
-	while (w->count < want)
-		if (pthread_cond_timedwait(&w->cond, &w->mtx, &ts) == ETIMEDOUT)
-			break;
-	n = w->count;
-	pthread_mutex_unlock(&w->mtx);
-	return n;
-}
-
-static void
-on_event(natsConnection *nc, void *arg)
-{
-	struct waiter *w = arg;
-
-	(void)nc;
-	pthread_mutex_lock(&w->mtx);
-	w->count++;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mtx);
-}
-
-/* Start a node joined by flags; routes NULL for the seed. */
-static int
-node_start(struct node *n, const char *label, const char *routes)
-{
-	struct server_opts	 o;
-	const char		*args[8];
-	char			 curl[64];
-	size_t			 i = 0;
-
-	n->label = label;
-	snprintf(curl, sizeof(curl), "nats://127.0.0.1:%d", n->cport);
-	args[i++] = "--cluster";
-	args[i++] = curl;
-	args[i++] = "--cluster_name";
-	args[i++] = CLUSTER;
-	if (routes != NULL) {
-		args[i++] = "--routes";
-		args[i++] = routes;
-	}
-	args[i] = NULL;
-	memset(&o, 0, sizeof(o));
-	o.workers = WORKERS;
-	o.args = args;
-	if ((n->s = server_start(&o)) == NULL) {
-		diag("node %s did not start", label);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-node_finish(struct node *n)
-{
-	if (n->s == NULL)
-		return;
-	/* Its seed went first: the route to it is retried and logged. */
-	server_log_allow(n->s, "Error trying to connect to route");
-	ok(server_stop(n->s) == 0, "node %s stops cleanly", n->label);
-	ok(server_log_check(n->s) == 0, "node %s log has no unexpected "
-	    "errors", n->label);
-	server_free(n->s);
-	n->s = NULL;
-}
-
-/* Whether a JSON array of strings holds "127.0.0.1:port". */
-static int
-has_url(json_t *urls, int port)
-{
-	char	 want[32];
-	json_t	*v;
-	size_t	 i;
-
-	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
-	json_array_foreach(urls, i, v)
-		if (json_is_string(v) &&
-		    strcmp(json_string_value(v), want) == 0)
-			return 1;
-	return 0;
-}
 
 /*
  * A raw connection's INFO from port lists both other ports in
@@ -186,7 +55,8 @@ info_lists(int port, int p1, int p2)
 		if ((c = conn_open(port)) == NULL)
 			break;
 		urls = json_object_get(c->info, "connect_urls");
-		found = has_url(urls, p1) && has_url(urls, p2);
+		found = harness_lists_url(urls, p1) &&
+		    harness_lists_url(urls, p2);
 		if (!found && harness_now_ms() + 100 >= deadline) {
 			char *t = json_dumps(c->info, JSON_COMPACT);
 
@@ -233,26 +103,6 @@ connected_port(natsConnection *nc)
 	return atoi(colon + 1);
 }
 
-/* PING, then PONG after any async INFO (the cluster changes here). */
-static int
-ping(struct conn *c)
-{
-	const char *line;
-
-	if (conn_send(c, "PING\r\n") == -1)
-		return 0;
-	while ((line = conn_read_line(c, T)) != NULL) {
-		if (strcmp(line, "PONG") == 0)
-			return 1;
-		if (strncmp(line, "INFO ", 5) != 0) {
-			diag("expected PONG, got \"%s\"", line);
-			return 0;
-		}
-	}
-	diag("expected PONG, got %s", c->eof ? "EOF" : "nothing");
-	return 0;
-}
-
 /*
  * Messages published on the node at port reach libnats's subscription:
  * first a probe, published until one arrives (the subscription crosses
@@ -288,7 +138,7 @@ delivered(int port, natsSubscription *sub)
 	for (i = 0; i < NDATA; i++)
 		conn_send(pub, "PUB fo.x %d\r\nd%d\r\n",
 		    snprintf(NULL, 0, "d%d", i), i);
-	if (!ping(pub)) {
+	if (!conn_flush(pub, T)) {
 		conn_free(pub);
 		return 0;
 	}
@@ -329,38 +179,14 @@ delivered(int port, natsSubscription *sub)
 	return 1;
 }
 
+/* Connected to port, reconnecting by itself, its events counted. */
 static natsConnection *
-nc_open(int port)
+nc_connect(int port)
 {
-	natsConnection	*nc = NULL;
-	natsOptions	*opts = NULL;
-	natsStatus	 st;
-	char		 url[64];
+	struct nc_opts o = { .port = port, .reconnects = 200,
+	    .disconnected = &disconnects, .reconnected = &reconnects };
 
-	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
-	if ((st = natsOptions_Create(&opts)) == NATS_OK)
-		st = natsOptions_SetURL(opts, url);
-	if (st == NATS_OK)
-		st = natsOptions_SetTimeout(opts, 3000);
-	if (st == NATS_OK)
-		st = natsOptions_SetMaxReconnect(opts, 200);
-	if (st == NATS_OK)
-		st = natsOptions_SetReconnectWait(opts, 50);
-	if (st == NATS_OK)
-		st = natsOptions_SetReconnectJitter(opts, 0, 0);
-	if (st == NATS_OK)
-		st = natsOptions_SetReconnectedCB(opts, on_event, &reconnects);
-	if (st == NATS_OK)
-		st = natsOptions_SetDisconnectedCB(opts, on_event,
-		    &disconnects);
-	if (st == NATS_OK)
-		st = natsConnection_Connect(&nc, opts);
-	natsOptions_Destroy(opts);
-	if (st != NATS_OK) {
-		diag("connect %s: %s", url, natsStatus_GetText(st));
-		return NULL;
-	}
-	return nc;
+	return nc_open(&o, NULL);
 }
 
 /*
@@ -410,8 +236,7 @@ main(void)
 	struct node		 n[3];
 	natsConnection		*nc = NULL;
 	natsSubscription	*sub = NULL;
-	char			*seed;
-	int			 i, j, on;
+	int			 i, on;
 
 	signal(SIGPIPE, SIG_IGN);
 	diag("server under test: %s", harness_server_bin());
@@ -421,34 +246,22 @@ main(void)
 	}
 	waiter_init(&reconnects);
 	waiter_init(&disconnects);
-	memset(n, 0, sizeof(n));
-	for (i = 0; i < 3; i++)
-		n[i].cport = harness_free_port();
-	if (asprintf(&seed, "nats://127.0.0.1:%d", n[0].cport) == -1)
-		abort();
-	if (node_start(&n[0], "A", NULL) == -1 ||
-	    node_start(&n[1], "B", seed) == -1 ||
-	    node_start(&n[2], "C", seed) == -1) {
+	if (cluster_start3(n, NULL, 0, 0) == -1) {
 		ok(0, "three nodes start");
 		goto out;
 	}
-	for (i = 0; i < 3; i++)
-		for (j = 0; j < 3; j++)
-			if (i != j)
-				ok(harness_route_probe(n[i].s->port,
-				    n[j].s->port, ROUTE_MS),
-				    "mesh: %s -> %s", n[i].label, n[j].label);
+	node_mesh_ok(n, 3, -1, NULL, ROUTE_MS, "mesh: %s -> %s");
 	ok(info_lists(n[0].s->port, n[1].s->port, n[2].s->port),
 	    "INFO from A lists B and C in connect_urls");
 
-	if ((nc = nc_open(n[0].s->port)) == NULL) {
+	if ((nc = nc_connect(n[0].s->port)) == NULL) {
 		ok(0, "libnats connects to A");
 		goto out;
 	}
 	ok(discovered(nc, n[1].s->port) && discovered(nc, n[2].s->port),
 	    "libnats discovered B and C from A's INFO");
-	ok(natsConnection_SubscribeSync(&sub, nc, "fo.x") == NATS_OK &&
-	    natsConnection_Flush(nc) == NATS_OK, "libnats subscribes on A");
+	ok(nc_subscribe_sync(&sub, nc, "fo.x") == NATS_OK,
+	    "libnats subscribes on A");
 	if (sub == NULL)
 		goto out;
 	ok(delivered(n[2].s->port, sub), "messages published on C reach the "
@@ -461,8 +274,7 @@ out:
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(nc);
 	for (i = 2; i >= 0; i--)
-		node_finish(&n[i]);
-	free(seed);
+		node_finish(&n[i], NULL, NULL);
 	waiter_free(&reconnects);
 	waiter_free(&disconnects);
 	nats_Close();

@@ -18,24 +18,21 @@
 
 #include <sys/types.h>
 
-#include <crypt.h>
-#include <errno.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
 
 #include "../lib/certs.h"
 #include "../lib/harness.h"
+#include "../lib/interop.h"
 #include "../tap.h"
+#include "../lib/points.h"
 
 #define MSG_TIMEOUT_MS	3000
 #define CB_TIMEOUT_MS	5000
@@ -45,186 +42,39 @@
 #define NORDER		2000
 #define NREQ		50
 
-/* A counter that callbacks bump and the test waits on with a deadline. */
-struct waiter {
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cond;
-	int		 count;
-	natsStatus	 last;		/* the last error reported */
-	char		 text[256];	/* and the connection's last error */
-};
-
 static struct waiter	errs;		/* asynchronous errors */
 
-static void
-waiter_init(struct waiter *w)
-{
-	pthread_condattr_t ca;
-
-	pthread_mutex_init(&w->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	w->count = 0;
-	w->last = NATS_OK;
-	w->text[0] = '\0';
-}
-
-static void
-waiter_free(struct waiter *w)
-{
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mtx);
-}
-
-static void
-waiter_reset(struct waiter *w)
-{
-	pthread_mutex_lock(&w->mtx);
-	w->count = 0;
-	w->last = NATS_OK;
-	w->text[0] = '\0';
-	pthread_mutex_unlock(&w->mtx);
-}
-
-/* Wait until the count reaches want or timeout_ms pass; the count. */
-static int
-waiter_wait(struct waiter *w, int want, int timeout_ms)
-{
-	struct timespec	ts;
-	int		n;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&w->mtx);
-	while (w->count < want)
-		if (pthread_cond_timedwait(&w->cond, &w->mtx, &ts) == ETIMEDOUT)
-			break;
-	n = w->count;
-	pthread_mutex_unlock(&w->mtx);
-	return n;
-}
-
-static void
-on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-    void *arg)
-{
-	struct waiter	*w = arg;
-	const char	*text = NULL;
-
-	(void)sub;
-	natsConnection_GetLastError(nc, &text);
-	diag("libnats asynchronous error: %s: %s", natsStatus_GetText(err),
-	    text != NULL ? text : "");
-	pthread_mutex_lock(&w->mtx);
-	w->count++;
-	w->last = err;
-	snprintf(w->text, sizeof(w->text), "%s", text != NULL ? text : "");
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mtx);
-}
-
-struct copts {
-	const char	*url;		/* with credentials if any */
-	const char	*user, *pass;	/* natsOptions_SetUserInfo */
-	int		 tls;		/* natsOptions_SetSecure */
-	const char	*ca;		/* trusted CA file */
-	const char	*host;		/* expected server name */
-	int		 skip_verify;
-	const char	*cert, *key;	/* client certificate */
-};
-
 /*
- * Connect without reconnecting (a lost connection is a failure here),
- * with the asynchronous error handler.  *st gets libnats's status.
+ * Connecting to url without reconnecting (a lost connection is a failure
+ * here), asynchronous errors counted in errs.
  */
-static natsConnection *
-nc_open(const struct copts *co, natsStatus *stp)
+static void
+opts_url(struct nc_opts *o, const char *url)
 {
-	natsConnection	*nc = NULL;
-	natsOptions	*opts = NULL;
-	natsStatus	 st;
-
-	if ((st = natsOptions_Create(&opts)) == NATS_OK)
-		st = natsOptions_SetURL(opts, co->url);
-	if (st == NATS_OK)
-		st = natsOptions_SetTimeout(opts, 3000);
-	if (st == NATS_OK)
-		st = natsOptions_SetAllowReconnect(opts, false);
-	if (st == NATS_OK)
-		st = natsOptions_SetErrorHandler(opts, on_error, &errs);
-	if (st == NATS_OK && co->user != NULL)
-		st = natsOptions_SetUserInfo(opts, co->user, co->pass);
-	if (st == NATS_OK && co->tls)
-		st = natsOptions_SetSecure(opts, true);
-	if (st == NATS_OK && co->ca != NULL)
-		st = natsOptions_LoadCATrustedCertificates(opts, co->ca);
-	if (st == NATS_OK && co->host != NULL)
-		st = natsOptions_SetExpectedHostname(opts, co->host);
-	if (st == NATS_OK && co->skip_verify)
-		st = natsOptions_SkipServerVerification(opts, true);
-	if (st == NATS_OK && co->cert != NULL)
-		st = natsOptions_LoadCertificatesChain(opts, co->cert, co->key);
-	if (st == NATS_OK)
-		st = natsConnection_Connect(&nc, opts);
-	natsOptions_Destroy(opts);
-	if (stp != NULL)
-		*stp = st;
-	if (st != NATS_OK)
-		return NULL;
-	return nc;
+	memset(o, 0, sizeof(*o));
+	o->url = url;
+	o->errors = &errs;
 }
 
-/* The text libnats kept for the last failure of this thread. */
-static const char *
-last_error(void)
-{
-	natsStatus	 st;
-	const char	*t = nats_GetLastError(&st);
-
-	return t != NULL ? t : "";
-}
-
+/* Connect to the URL made of fmt and port; *st gets the status. */
 static natsConnection *
-nc_url(const char *fmt, int port)
+nc_url(const char *fmt, int port, natsStatus *st)
 {
-	struct copts	co;
+	struct nc_opts	o;
 	char		url[256];
-	natsStatus	st;
-	natsConnection	*nc;
 
-	memset(&co, 0, sizeof(co));
 	snprintf(url, sizeof(url), fmt, port);
-	co.url = url;
-	if ((nc = nc_open(&co, &st)) == NULL)
-		diag("connect %s: %s: %s", url, natsStatus_GetText(st),
-		    last_error());
-	return nc;
+	opts_url(&o, url);
+	return nc_open(&o, st);
 }
 
 /* The status of connecting to the URL made of fmt and port. */
 static natsStatus
 connect_status(const char *fmt, int port)
 {
-	struct copts	co;
-	char		url[256];
-	natsStatus	st;
-	natsConnection	*nc;
+	natsStatus st;
 
-	memset(&co, 0, sizeof(co));
-	snprintf(url, sizeof(url), fmt, port);
-	co.url = url;
-	if ((nc = nc_open(&co, &st)) != NULL)
-		natsConnection_Destroy(nc);
-	else
-		diag("connect %s: %s: %s", url, natsStatus_GetText(st),
-		    last_error());
+	natsConnection_Destroy(nc_url(fmt, port, &st));
 	return st;
 }
 
@@ -237,9 +87,7 @@ roundtrip(natsConnection *a, natsConnection *b, const char *subj)
 	natsStatus		 st;
 	int			 good = 0;
 
-	st = natsConnection_SubscribeSync(&sub, a, subj);
-	if (st == NATS_OK)
-		st = natsConnection_Flush(a);
+	st = nc_subscribe_sync(&sub, a, subj);
 	if (st == NATS_OK)
 		st = natsConnection_PublishString(b, subj, "round trip");
 	if (st == NATS_OK)
@@ -256,60 +104,19 @@ roundtrip(natsConnection *a, natsConnection *b, const char *subj)
 	return good;
 }
 
-static char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*p;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	if (n == -1)
-		abort();
-	return p;
-}
-
-static char *
-bcrypt_hash(const char *pw, int cost)
-{
-	struct crypt_data	*cd;
-	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	char			*h, *out = NULL;
-
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		abort();
-	if (crypt_gensalt_rn("$2a$", (unsigned long)cost, NULL, 0, salt,
-	    sizeof(salt)) != NULL && (h = crypt_r(pw, salt, cd)) != NULL &&
-	    h[0] != '*' && (out = strdup(h)) == NULL)
-		abort();
-	free(cd);
-	return out;
-}
-
-static struct server *
-start(const char *config)
-{
-	struct server_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.workers = WORKERS;
-	o.config = config;
-	return server_start(&o);
-}
-
+/*
+ * What a user was refused (kind: "publish", "subscription") comes back
+ * through the error callback as NATS_NOT_PERMITTED, with the server's
+ * text.  Three points.
+ */
 static void
-finish(struct server *s, const char *what, const char *const *allow)
+reported(const char *kind, const char *text)
 {
-	size_t i;
-
-	for (i = 0; allow != NULL && allow[i] != NULL; i++)
-		server_log_allow(s, allow[i]);
-	ok(server_stop(s) == 0, "%s: clean stop", what);
-	ok(server_log_check(s) == 0, "%s: no unexpected errors in the log",
-	    what);
-	server_free(s);
+	ok(waiter_wait(&errs, 1, CB_TIMEOUT_MS) >= 1,
+	    "users: forbidden %s reported by the error callback", kind);
+	is_int(errs.last, NATS_NOT_PERMITTED, "users: as NATS_NOT_PERMITTED");
+	ok(strstr(errs.text, text) != NULL, "users: naming the subject (%s)",
+	    errs.text);
 }
 
 /* Users: URL credentials, user info, bcrypt, refusals, permissions. */
@@ -317,7 +124,7 @@ static void
 test_users(void)
 {
 	struct server		*s;
-	struct copts		 co;
+	struct nc_opts		 co;
 	natsConnection		*a = NULL, *b = NULL, *lim = NULL;
 	natsSubscription	*sub = NULL, *bad = NULL;
 	natsMsg			*m = NULL;
@@ -326,33 +133,30 @@ test_users(void)
 	const char		*allow[] = { "authentication error",
 	    "Publish Violation", "Subscription Violation", NULL };
 
-	if ((hash = bcrypt_hash("h-pass", 4)) == NULL) {
+	if ((hash = harness_bcrypt("h-pass", "$2a$", 4)) == NULL) {
 		ok(0, "users: bcrypt hash made");
 		return;
 	}
-	conf = xasprintf("authorization {\n  users = [\n"
+	conf = harness_asprintf("authorization {\n  users = [\n"
 	    "    {user: alice, password: \"a-pass\"}\n"
 	    "    {user: hash, password: \"%s\"}\n"
 	    "    {user: limited, password: \"l-pass\", permissions: {\n"
 	    "      publish: \"ok.>\"\n"
 	    "      subscribe: [\"ok.>\", \"_INBOX.>\"]\n"
 	    "    }}\n  ]\n}\n", hash);
-	if ((s = start(conf)) == NULL) {
+	if ((s = server_start_with(WORKERS, conf, NULL)) == NULL) {
 		ok(0, "users: server starts");
 		goto out;
 	}
 
-	a = nc_url("nats://alice:a-pass@127.0.0.1:%d", s->port);
+	a = nc_url("nats://alice:a-pass@127.0.0.1:%d", s->port, NULL);
 	ok(a != NULL, "users: nats://alice:a-pass@ connects");
-	memset(&co, 0, sizeof(co));
 	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", s->port);
-	co.url = url;
+	opts_url(&co, url);
 	co.user = "hash";
 	co.pass = "h-pass";
-	b = nc_open(&co, &st);
-	if (!ok(b != NULL, "users: SetUserInfo against a bcrypt hash "
-	    "connects"))
-		diag("%s: %s", natsStatus_GetText(st), last_error());
+	b = nc_open(&co, NULL);
+	ok(b != NULL, "users: SetUserInfo against a bcrypt hash connects");
 	if (a != NULL && b != NULL) {
 		ok(roundtrip(a, b, "users.x"), "users: hash to alice");
 		ok(roundtrip(b, a, "users.y"), "users: alice to hash");
@@ -361,7 +165,7 @@ test_users(void)
 	st = connect_status("nats://alice:wrong@127.0.0.1:%d", s->port);
 	is_int(st, NATS_CONNECTION_AUTH_FAILED, "users: wrong password: "
 	    "NATS_CONNECTION_AUTH_FAILED");
-	ok(strstr(last_error(), "Authorization Violation") != NULL,
+	ok(strstr(nc_last_error(), "Authorization Violation") != NULL,
 	    "users: and the error names the Authorization Violation");
 	st = connect_status("nats://nobody:a-pass@127.0.0.1:%d", s->port);
 	is_int(st, NATS_CONNECTION_AUTH_FAILED, "users: unknown user: "
@@ -374,36 +178,24 @@ test_users(void)
 	    "the bcrypt user: NATS_CONNECTION_AUTH_FAILED");
 
 	/* Violations come back asynchronously; the connection stays. */
-	lim = nc_url("nats://limited:l-pass@127.0.0.1:%d", s->port);
+	lim = nc_url("nats://limited:l-pass@127.0.0.1:%d", s->port, NULL);
 	if (!ok(lim != NULL, "users: limited user connects"))
 		goto stop;
 	waiter_reset(&errs);
 	st = natsConnection_PublishString(lim, "forbidden.x", "no");
 	if (st == NATS_OK)
 		st = natsConnection_Flush(lim);
-	ok(waiter_wait(&errs, 1, CB_TIMEOUT_MS) >= 1,
-	    "users: forbidden publish reported by the error callback");
-	is_int(errs.last, NATS_NOT_PERMITTED, "users: as NATS_NOT_PERMITTED");
-	ok(strstr(errs.text, "Permissions Violation for Publish to "
-	    "\"forbidden.x\"") != NULL, "users: naming the subject (%s)",
-	    errs.text);
+	reported("publish", "Permissions Violation for Publish to "
+	    "\"forbidden.x\"");
 
 	waiter_reset(&errs);
-	st = natsConnection_SubscribeSync(&bad, lim, "forbidden.y");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(lim);
-	ok(waiter_wait(&errs, 1, CB_TIMEOUT_MS) >= 1,
-	    "users: forbidden subscription reported by the error callback");
-	is_int(errs.last, NATS_NOT_PERMITTED, "users: as NATS_NOT_PERMITTED");
-	ok(strstr(errs.text, "Permissions Violation for Subscription to "
-	    "\"forbidden.y\"") != NULL, "users: naming the subject (%s)",
-	    errs.text);
+	st = nc_subscribe_sync(&bad, lim, "forbidden.y");
+	reported("subscription", "Permissions Violation for Subscription to "
+	    "\"forbidden.y\"");
 	ok(natsConnection_Status(lim) == NATS_CONN_STATUS_CONNECTED,
 	    "users: the limited connection stays up");
 
-	st = natsConnection_SubscribeSync(&sub, lim, "ok.in");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(lim);
+	st = nc_subscribe_sync(&sub, lim, "ok.in");
 	if (st == NATS_OK && a != NULL)
 		st = natsConnection_PublishString(a, "ok.in", "allowed");
 	if (st == NATS_OK && a != NULL)
@@ -432,7 +224,7 @@ stop:
 	natsConnection_Destroy(lim);
 	natsConnection_Destroy(a);
 	natsConnection_Destroy(b);
-	finish(s, "users", allow);
+	server_finish(s, "users", allow);
 out:
 	free(conf);
 	free(hash);
@@ -446,13 +238,13 @@ test_token(void)
 	natsStatus	 st;
 	const char	*allow[] = { "authentication error", NULL };
 
-	if ((s = start("authorization {\n  token: \"T0k3n-42\"\n}\n")) ==
-	    NULL) {
+	if ((s = server_start_with(WORKERS, "authorization {\n"
+	    "  token: \"T0k3n-42\"\n}\n", NULL)) == NULL) {
 		ok(0, "token: server starts");
 		return;
 	}
-	a = nc_url("nats://T0k3n-42@127.0.0.1:%d", s->port);
-	b = nc_url("nats://T0k3n-42@127.0.0.1:%d", s->port);
+	a = nc_url("nats://T0k3n-42@127.0.0.1:%d", s->port, NULL);
+	b = nc_url("nats://T0k3n-42@127.0.0.1:%d", s->port, NULL);
 	ok(a != NULL && b != NULL, "token: nats://T0k3n-42@ connects");
 	if (a != NULL && b != NULL)
 		ok(roundtrip(a, b, "tok.x"), "token: messages flow");
@@ -461,44 +253,23 @@ test_token(void)
 	st = connect_status("nats://T0k3n-43@127.0.0.1:%d", s->port);
 	is_int(st, NATS_CONNECTION_AUTH_FAILED,
 	    "token: wrong token: NATS_CONNECTION_AUTH_FAILED");
-	finish(s, "token", allow);
+	server_finish(s, "token", allow);
 }
 
 /* A TLS connection to the server, verified against the test CA. */
 static natsConnection *
 nc_tls(int port, const struct certs *cs, const char *creds)
 {
-	struct copts	co;
+	struct nc_opts	co;
 	char		url[256];
-	natsStatus	st;
-	natsConnection	*nc;
 
-	memset(&co, 0, sizeof(co));
 	snprintf(url, sizeof(url), "tls://%s127.0.0.1:%d",
 	    creds != NULL ? creds : "", port);
-	co.url = url;
+	opts_url(&co, url);
 	co.tls = 1;
 	co.ca = cs->ca;
 	co.host = "localhost";
-	if ((nc = nc_open(&co, &st)) == NULL)
-		diag("TLS connect %s: %s: %s", url, natsStatus_GetText(st),
-		    last_error());
-	return nc;
-}
-
-static void
-on_request(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
-{
-	char	buf[64];
-	int	n;
-
-	(void)sub;
-	(void)arg;
-	n = snprintf(buf, sizeof(buf), "re: %.*s", natsMsg_GetDataLength(m),
-	    natsMsg_GetData(m));
-	if (natsMsg_GetReply(m) != NULL)
-		natsConnection_Publish(nc, natsMsg_GetReply(m), buf, n);
-	natsMsg_Destroy(m);
+	return nc_open(&co, NULL);
 }
 
 /*
@@ -509,12 +280,12 @@ on_request(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
 static void
 tls_traffic(int port, const struct certs *cs, const char *creds)
 {
-	natsConnection		*nc[3] = { NULL, NULL, NULL };
+	natsConnection		*nc[3] = { NULL, NULL, NULL }, *reqs[2];
 	natsSubscription	*sub = NULL, *rsp = NULL;
-	natsMsg			*m = NULL, *reply = NULL;
+	natsMsg			*m = NULL;
 	natsStatus		 st = NATS_OK;
 	unsigned char		*big;
-	char			 buf[32], want[64];
+	char			 buf[32];
 	int			 i, k, good, inorder, n;
 
 	for (i = 0; i < 3; i++)
@@ -529,9 +300,7 @@ tls_traffic(int port, const struct certs *cs, const char *creds)
 	/* 512 KB messages, from two publishers, byte for byte. */
 	if ((big = malloc(BIG)) == NULL)
 		abort();
-	st = natsConnection_SubscribeSync(&sub, nc[0], "t.big");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(nc[0]);
+	st = nc_subscribe_sync(&sub, nc[0], "t.big");
 	for (i = 0; i < NBIG && st == NATS_OK; i++) {
 		for (k = 0; k < BIG; k++)
 			big[k] = (unsigned char)(k * 7 + i);
@@ -592,24 +361,13 @@ tls_traffic(int port, const struct certs *cs, const char *creds)
 	sub = NULL;
 
 	/* Request/reply: responder on one connection, requester on another. */
-	st = natsConnection_Subscribe(&rsp, nc[1], "t.svc", on_request, NULL);
+	st = natsConnection_Subscribe(&rsp, nc[1], "t.svc", nc_echo, NULL);
 	if (st == NATS_OK)
 		st = natsConnection_Flush(nc[1]);
-	for (i = 0, good = 0; i < NREQ && st == NATS_OK; i++) {
-		snprintf(buf, sizeof(buf), "q%d", i);
-		snprintf(want, sizeof(want), "re: q%d", i);
-		st = natsConnection_RequestString(&reply, nc[2 - i % 2],
-		    "t.svc", buf, MSG_TIMEOUT_MS);
-		if (st != NATS_OK) {
-			diag("request %d: %s", i, natsStatus_GetText(st));
-			break;
-		}
-		if (natsMsg_GetDataLength(reply) == (int)strlen(want) &&
-		    memcmp(natsMsg_GetData(reply), want, strlen(want)) == 0)
-			good++;
-		natsMsg_Destroy(reply);
-		reply = NULL;
-	}
+	reqs[0] = nc[2];
+	reqs[1] = nc[1];
+	good = st == NATS_OK ? nc_requests(reqs, 2, "t.svc", "q", NREQ,
+	    MSG_TIMEOUT_MS) : 0;
 	is_int(good, NREQ, "tls traffic: %d requests answered over TLS",
 	    NREQ);
 	natsSubscription_Destroy(rsp);
@@ -622,30 +380,28 @@ static void
 test_tls(const struct certs *cs)
 {
 	struct server	*s;
-	struct copts	 co;
+	struct nc_opts	 co;
 	natsConnection	*nc;
 	natsStatus	 st;
 	char		*conf, url[128];
 	const char	*allow[] = { "TLS handshake error", NULL };
 
-	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "}\n", cs->server_cert, cs->server_key);
-	s = start(conf);
+	conf = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n}\n", cs->server_cert, cs->server_key);
+	s = server_start_with(WORKERS, conf, NULL);
 	free(conf);
 	if (s == NULL) {
 		ok(0, "tls: server starts");
 		return;
 	}
 	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", s->port);
-	memset(&co, 0, sizeof(co));
-	co.url = url;
+	opts_url(&co, url);
 	co.tls = 1;
 	co.ca = cs->ca;
 	co.host = "localhost";
 	nc = nc_open(&co, &st);
-	if (!ok(nc != NULL, "tls: SetSecure, CA trusted, server name "
-	    "localhost: connected"))
-		diag("%s: %s", natsStatus_GetText(st), last_error());
+	ok(nc != NULL, "tls: SetSecure, CA trusted, server name localhost: "
+	    "connected");
 	natsConnection_Destroy(nc);
 
 	co.host = "not-this-server.example";
@@ -668,15 +424,14 @@ test_tls(const struct certs *cs)
 	    natsStatus_GetText(st));
 	natsConnection_Destroy(nc);
 
-	memset(&co, 0, sizeof(co));
-	co.url = url;
+	opts_url(&co, url);
 	nc = nc_open(&co, &st);
 	ok(nc == NULL, "tls: libnats without SetSecure sees tls_required "
 	    "and does not go on (%s)", natsStatus_GetText(st));
 	natsConnection_Destroy(nc);
 
 	tls_traffic(s->port, cs, NULL);
-	finish(s, "tls", allow);
+	server_finish(s, "tls", allow);
 }
 
 /* verify: a client certificate is required; TLS with a bcrypt password. */
@@ -684,22 +439,22 @@ static void
 test_tls_verify(const struct certs *cs)
 {
 	struct server	*s;
-	struct copts	 co;
+	struct nc_opts	 co;
 	natsConnection	*nc;
 	natsStatus	 st;
 	char		*hash, *conf, url[128];
 	const char	*allow[] = { "TLS handshake error",
 	    "authentication error", NULL };
 
-	if ((hash = bcrypt_hash("monkey", 4)) == NULL) {
+	if ((hash = harness_bcrypt("monkey", "$2a$", 4)) == NULL) {
 		ok(0, "tls verify: bcrypt hash made");
 		return;
 	}
-	conf = xasprintf("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n"
-	    "  ca_file: \"%s\"\n  verify: true\n}\n"
+	conf = harness_asprintf("tls {\n  cert_file: \"%s\"\n"
+	    "  key_file: \"%s\"\n  ca_file: \"%s\"\n  verify: true\n}\n"
 	    "authorization {\n  user: derek\n  password: \"%s\"\n}\n",
 	    cs->server_cert, cs->server_key, cs->ca, hash);
-	s = start(conf);
+	s = server_start_with(WORKERS, conf, NULL);
 	free(conf);
 	free(hash);
 	if (s == NULL) {
@@ -708,17 +463,15 @@ test_tls_verify(const struct certs *cs)
 	}
 	snprintf(url, sizeof(url), "tls://derek:monkey@127.0.0.1:%d",
 	    s->port);
-	memset(&co, 0, sizeof(co));
-	co.url = url;
+	opts_url(&co, url);
 	co.tls = 1;
 	co.ca = cs->ca;
 	co.host = "localhost";
 	co.cert = cs->client_cert;
 	co.key = cs->client_key;
 	nc = nc_open(&co, &st);
-	if (!ok(nc != NULL, "tls verify: client certificate and password: "
-	    "connected"))
-		diag("%s: %s", natsStatus_GetText(st), last_error());
+	ok(nc != NULL, "tls verify: client certificate and password: "
+	    "connected");
 	natsConnection_Destroy(nc);
 
 	co.cert = cs->other_cert;
@@ -742,7 +495,7 @@ test_tls_verify(const struct certs *cs)
 	is_int(st, NATS_CONNECTION_AUTH_FAILED, "tls verify: good certificate, "
 	    "wrong password: NATS_CONNECTION_AUTH_FAILED");
 	natsConnection_Destroy(nc);
-	finish(s, "tls verify", allow);
+	server_finish(s, "tls verify", allow);
 }
 
 int

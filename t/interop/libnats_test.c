@@ -14,110 +14,26 @@
 #include <sys/types.h>
 
 #include <dirent.h>
-#include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
 
 #include "../lib/harness.h"
+#include "../lib/interop.h"
 #include "../tap.h"
 
 #define MSG_TIMEOUT_MS		2000
 #define CB_TIMEOUT_MS		5000
 
-static bool	 is_nats_server;
-
-/*
- * A counter that callbacks bump and the test waits on with a deadline, so
- * nothing is synchronised by sleeping.
- */
-struct waiter {
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cond;
-	int		 count;
-};
-
-static void
-waiter_init(struct waiter *w)
-{
-	pthread_condattr_t ca;
-
-	pthread_mutex_init(&w->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	w->count = 0;
-}
-
-static void
-waiter_free(struct waiter *w)
-{
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mtx);
-}
-
-static void
-waiter_bump(struct waiter *w)
-{
-	pthread_mutex_lock(&w->mtx);
-	w->count++;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mtx);
-}
-
-static int
-waiter_get(struct waiter *w)
-{
-	int n;
-
-	pthread_mutex_lock(&w->mtx);
-	n = w->count;
-	pthread_mutex_unlock(&w->mtx);
-	return n;
-}
-
-/* Waits until the count reaches want or timeout_ms pass; returns the count. */
-static int
-waiter_wait(struct waiter *w, int want, int timeout_ms)
-{
-	struct timespec ts;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&w->mtx);
-	while (w->count < want)
-		if (pthread_cond_timedwait(&w->cond, &w->mtx, &ts) == ETIMEDOUT)
-			break;
-	n = w->count;
-	pthread_mutex_unlock(&w->mtx);
-	return n;
-}
-
-static struct waiter async_errors;
-
-static void
-on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-    void *arg)
-{
-	diag("libnats asynchronous error: %s", natsStatus_GetText(err));
-	waiter_bump(&async_errors);
-}
+static bool		 is_nats_server;
+static struct waiter	 async_errors;
 
 /*
  * Connects without reconnecting: outside the worker-kill test a lost
@@ -126,28 +42,10 @@ on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 static natsConnection *
 nc_connect(int port)
 {
-	natsConnection *nc = NULL;
-	natsOptions *opts = NULL;
-	natsStatus st;
-	char url[64];
+	struct nc_opts o = { .port = port, .timeout_ms = 2000,
+	    .errors = &async_errors };
 
-	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
-	if ((st = natsOptions_Create(&opts)) == NATS_OK)
-		st = natsOptions_SetURL(opts, url);
-	if (st == NATS_OK)
-		st = natsOptions_SetTimeout(opts, 2000);
-	if (st == NATS_OK)
-		st = natsOptions_SetAllowReconnect(opts, false);
-	if (st == NATS_OK)
-		st = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
-	if (st == NATS_OK)
-		st = natsConnection_Connect(&nc, opts);
-	natsOptions_Destroy(opts);
-	if (st != NATS_OK) {
-		diag("connect to %s: %s", url, natsStatus_GetText(st));
-		return NULL;
-	}
-	return nc;
+	return nc_open(&o, NULL);
 }
 
 /* Drains whatever a sync subscription still holds; returns how many. */
@@ -176,9 +74,7 @@ test_pubsub(int port)
 
 	if (!ok((nc = nc_connect(port)) != NULL, "pubsub: connect"))
 		return;
-	st = natsConnection_SubscribeSync(&sub, nc, "foo.bar");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(nc);
+	st = nc_subscribe_sync(&sub, nc, "foo.bar");
 	is_int(st, NATS_OK, "pubsub: subscribe and flush");
 	st = natsConnection_Publish(nc, "foo.bar", payload, sizeof(payload));
 	is_int(st, NATS_OK, "pubsub: publish");
@@ -227,9 +123,7 @@ test_wildcards(int port)
 		return;
 	st = natsConnection_SubscribeSync(&star, nc, "foo.*");
 	if (st == NATS_OK)
-		st = natsConnection_SubscribeSync(&gt, nc, "foo.>");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(nc);
+		st = nc_subscribe_sync(&gt, nc, "foo.>");
 	is_int(st, NATS_OK, "wildcards: subscribe foo.* and foo.>");
 	for (i = 0; i < sizeof(pubs) / sizeof(pubs[0]) && st == NATS_OK; i++)
 		st = natsConnection_PublishString(nc, pubs[i], pubs[i]);
@@ -334,19 +228,6 @@ out:
 	}
 }
 
-static void
-on_request(natsConnection *nc, natsSubscription *sub, natsMsg *m, void *arg)
-{
-	char buf[64];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "re: %.*s", natsMsg_GetDataLength(m),
-	    natsMsg_GetData(m));
-	if (natsMsg_GetReply(m) != NULL)
-		natsConnection_Publish(nc, natsMsg_GetReply(m), buf, n);
-	natsMsg_Destroy(m);
-}
-
 #define NREQ	100
 
 static void
@@ -354,35 +235,19 @@ test_request(int port)
 {
 	natsConnection *rsp, *req = NULL;
 	natsSubscription *sub = NULL;
-	natsMsg *reply;
 	natsStatus st;
-	char buf[32], want[64];
-	int i, good = 0;
 
 	rsp = nc_connect(port);
 	if (!ok(rsp != NULL, "request: responder connects"))
 		return;
-	st = natsConnection_Subscribe(&sub, rsp, "svc.echo", on_request, NULL);
+	st = natsConnection_Subscribe(&sub, rsp, "svc.echo", nc_echo, NULL);
 	if (st == NATS_OK)
 		st = natsConnection_Flush(rsp);
 	is_int(st, NATS_OK, "request: responder subscribed");
 	if (st != NATS_OK || (req = nc_connect(port)) == NULL)
 		goto out;
-	for (i = 0; i < NREQ; i++) {
-		snprintf(buf, sizeof(buf), "ping %d", i);
-		snprintf(want, sizeof(want), "re: ping %d", i);
-		st = natsConnection_RequestString(&reply, req, "svc.echo", buf,
-		    MSG_TIMEOUT_MS);
-		if (st != NATS_OK) {
-			diag("request %d: %s", i, natsStatus_GetText(st));
-			break;
-		}
-		if (natsMsg_GetDataLength(reply) == (int)strlen(want) &&
-		    memcmp(natsMsg_GetData(reply), want, strlen(want)) == 0)
-			good++;
-		natsMsg_Destroy(reply);
-	}
-	is_int(good, NREQ, "request: %d requests answered correctly", NREQ);
+	is_int(nc_requests(&req, 1, "svc.echo", "ping ", NREQ, MSG_TIMEOUT_MS),
+	    NREQ, "request: %d requests answered correctly", NREQ);
 out:
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(req);
@@ -403,9 +268,7 @@ test_headers(int port)
 		return;
 	ok(natsConnection_HasHeaderSupport(nc) == NATS_OK,
 	    "headers: server announces header support");
-	st = natsConnection_SubscribeSync(&sub, nc, "hdr.test");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(nc);
+	st = nc_subscribe_sync(&sub, nc, "hdr.test");
 	if (st == NATS_OK)
 		st = natsMsg_Create(&out, "hdr.test", NULL, "body", 4);
 	if (st == NATS_OK)
@@ -527,9 +390,7 @@ test_order(int port)
 
 	if (!ok((sc = nc_connect(port)) != NULL, "order: subscriber connects"))
 		return;
-	st = natsConnection_SubscribeSync(&sub, sc, "order.test");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(sc);
+	st = nc_subscribe_sync(&sub, sc, "order.test");
 	if (st != NATS_OK || (pub = nc_connect(port)) == NULL) {
 		ok(0, "order: subscribe and connect publisher");
 		goto out;
@@ -585,9 +446,7 @@ test_big(int port)
 	pub = nc_connect(port);
 	if (!ok(sc != NULL && pub != NULL, "big: connect"))
 		goto out;
-	st = natsConnection_SubscribeSync(&sub, sc, "big.test");
-	if (st == NATS_OK)
-		st = natsConnection_Flush(sc);
+	st = nc_subscribe_sync(&sub, sc, "big.test");
 	if (st == NATS_OK)
 		st = natsConnection_Publish(pub, "big.test", big, BIGLEN);
 	if (st == NATS_OK)
@@ -777,53 +636,15 @@ struct recon {
 	struct waiter	 reconnected;
 };
 
-static void
-on_disconnected(natsConnection *nc, void *arg)
-{
-	waiter_bump(&((struct recon *)arg)->disconnected);
-}
-
-static void
-on_reconnected(natsConnection *nc, void *arg)
-{
-	waiter_bump(&((struct recon *)arg)->reconnected);
-}
-
+/* Connected with r's callbacks; reconnecting by itself if told to. */
 static natsConnection *
 nc_watched(int port, bool reconnect, struct recon *r)
 {
-	natsConnection *nc = NULL;
-	natsOptions *opts = NULL;
-	natsStatus st;
-	char url[64];
+	struct nc_opts o = { .port = port, .timeout_ms = 2000,
+	    .reconnects = reconnect ? 100 : 0, .errors = &async_errors,
+	    .disconnected = &r->disconnected, .reconnected = &r->reconnected };
 
-	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", port);
-	if ((st = natsOptions_Create(&opts)) == NATS_OK)
-		st = natsOptions_SetURL(opts, url);
-	if (st == NATS_OK)
-		st = natsOptions_SetTimeout(opts, 2000);
-	if (st == NATS_OK)
-		st = natsOptions_SetAllowReconnect(opts, reconnect);
-	if (st == NATS_OK && reconnect)
-		st = natsOptions_SetMaxReconnect(opts, 100);
-	if (st == NATS_OK && reconnect)
-		st = natsOptions_SetReconnectWait(opts, 50);
-	if (st == NATS_OK && reconnect)
-		st = natsOptions_SetReconnectJitter(opts, 0, 0);
-	if (st == NATS_OK)
-		st = natsOptions_SetDisconnectedCB(opts, on_disconnected, r);
-	if (st == NATS_OK)
-		st = natsOptions_SetReconnectedCB(opts, on_reconnected, r);
-	if (st == NATS_OK)
-		st = natsOptions_SetErrorHandler(opts, on_async_error, NULL);
-	if (st == NATS_OK)
-		st = natsConnection_Connect(&nc, opts);
-	natsOptions_Destroy(opts);
-	if (st != NATS_OK) {
-		diag("connect to %s: %s", url, natsStatus_GetText(st));
-		return NULL;
-	}
-	return nc;
+	return nc_open(&o, NULL);
 }
 
 /* Publishes one message on pub and expects it on sub within the timeout. */
@@ -907,10 +728,8 @@ test_worker_kill(void)
 	    "(pid %d)", (int)wb))
 		goto out;
 
-	good = natsConnection_SubscribeSync(&suba, a, "wk.a") == NATS_OK &&
-	    natsConnection_Flush(a) == NATS_OK &&
-	    natsConnection_SubscribeSync(&subb, b, "wk.b") == NATS_OK &&
-	    natsConnection_Flush(b) == NATS_OK;
+	good = nc_subscribe_sync(&suba, a, "wk.a") == NATS_OK &&
+	    nc_subscribe_sync(&subb, b, "wk.b") == NATS_OK;
 	ok(good, "worker kill: A and B subscribed");
 	if (!good)
 		goto out;

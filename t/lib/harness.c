@@ -4,12 +4,14 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <crypt.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -34,9 +36,6 @@
 #define DIAG_LINES		20	/* unexpected log lines shown at most */
 
 static char	*xstrdup(const char *);
-static char	*xasprintf(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-static void	 nap_ms(int);
 static int	 remaining_ms(int64_t);
 static int	 write_file(const char *, const char *);
 static void	 show_file(const char *, const char *, int);
@@ -82,8 +81,9 @@ remaining_ms(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-static void
-nap_ms(int ms)
+/* Between bounded poll attempts; never a barrier. */
+void
+harness_nap(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
@@ -103,8 +103,9 @@ xstrdup(const char *s)
 	return p;
 }
 
-static char *
-xasprintf(const char *fmt, ...)
+/* asprintf(3) that aborts when memory runs out. */
+char *
+harness_asprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
@@ -178,6 +179,8 @@ write_file(const char *path, const char *text)
 		rv = -1;
 	if (fclose(f) == EOF)
 		rv = -1;
+	if (rv == -1)
+		harness_diag("write %s: %s", path, strerror(errno));
 	return rv;
 }
 
@@ -237,7 +240,7 @@ reap(struct server *s, int ms)
 		}
 		if (remaining_ms(deadline) == 0)
 			return 0;
-		nap_ms(POLL_STEP_MS);
+		harness_nap(POLL_STEP_MS);
 	}
 }
 
@@ -418,17 +421,17 @@ server_start(const struct server_opts *opts)
 	s->pid = -1;
 	s->bin = xstrdup(o->bin != NULL ? o->bin : harness_server_bin());
 	s->nats_server = harness_is_nats_server(s->bin);
-	s->dir = xasprintf("%s/natsd-test.XXXXXX",
+	s->dir = harness_asprintf("%s/natsd-test.XXXXXX",
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(s->dir) == NULL) {
 		harness_diag("mkdtemp %s: %s", s->dir, strerror(errno));
 		server_free(s);
 		return NULL;
 	}
-	s->log_path = xasprintf("%s/server.log", s->dir);
-	s->err_path = xasprintf("%s/stderr.txt", s->dir);
+	s->log_path = harness_asprintf("%s/server.log", s->dir);
+	s->err_path = harness_asprintf("%s/stderr.txt", s->dir);
 	if (o->config != NULL) {
-		s->conf_path = xasprintf("%s/server.conf", s->dir);
+		s->conf_path = harness_asprintf("%s/server.conf", s->dir);
 		if (write_file(s->conf_path, o->config) == -1) {
 			server_free(s);
 			return NULL;
@@ -455,7 +458,7 @@ server_start(const struct server_opts *opts)
 				return s;
 			if (remaining_ms(deadline) == 0)
 				break;
-			nap_ms(POLL_STEP_MS);
+			harness_nap(POLL_STEP_MS);
 		}
 		if (s->pid > 0) {
 			harness_diag("%s did not accept on port %d within %d ms",
@@ -513,7 +516,7 @@ server_stop(struct server *s)
 		for (j = 0; j < HARNESS_STOP_MS / POLL_STEP_MS; j++) {
 			if (!harness_pid_running(kids[i]))
 				break;
-			nap_ms(POLL_STEP_MS);
+			harness_nap(POLL_STEP_MS);
 		}
 		if (harness_pid_running(kids[i])) {
 			harness_diag("child %d outlived the master: SIGKILL",
@@ -538,7 +541,7 @@ remove_dir(const char *dir)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
+		p = harness_asprintf("%s/%s", dir, de->d_name);
 		unlink(p);
 		free(p);
 	}
@@ -1429,4 +1432,268 @@ harness_http_json(int port, const char *path)
 done:
 	conn_free(c);
 	return o;
+}
+
+/*
+ * A blocking TCP connection to 127.0.0.1:port whose connect, reads and
+ * writes (TLS included) each give up after timeout_ms.  -1 with errno
+ * set when it cannot connect.
+ */
+int
+harness_tcp_connect(int port, int timeout_ms)
+{
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { timeout_ms / 1000,
+	    (timeout_ms % 1000) * 1000 };
+	int			 fd, saved;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A bcrypt hash of pw with the given prefix ("$2a$", "$2b$") and cost,
+ * to free; NULL (with a TAP comment) when libcrypt cannot make one.
+ */
+char *
+harness_bcrypt(const char *pw, const char *prefix, int cost)
+{
+	struct crypt_data	*cd;
+	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE], *h, *out;
+
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		abort();
+	if (crypt_gensalt_rn(prefix, (unsigned long)cost, NULL, 0, salt,
+	    sizeof(salt)) == NULL || (h = crypt_r(pw, salt, cd)) == NULL ||
+	    h[0] == '*') {
+		harness_diag("crypt %s cost %d: %s", prefix, cost,
+		    strerror(errno));
+		free(cd);
+		return NULL;
+	}
+	out = xstrdup(h);
+	free(cd);
+	return out;
+}
+
+/* Whether a connect_urls array (INFO's, libnats's) lists 127.0.0.1:port. */
+int
+harness_lists_url(json_t *urls, int port)
+{
+	char	 want[32];
+	json_t	*v;
+	size_t	 i;
+
+	snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+	json_array_foreach(urls, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), want) ==
+		    0)
+			return 1;
+	return 0;
+}
+
+/* server_start() with workers (natsd only), a config text and args. */
+struct server *
+server_start_with(int workers, const char *config, const char *const *args)
+{
+	struct server_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.workers = workers;
+	o.config = config;
+	o.args = args;
+	return server_start(&o);
+}
+
+/* server_log_allow() for each of a NULL-terminated list (or NULL). */
+void
+server_log_allow_list(struct server *s, const char *const *patterns)
+{
+	size_t i;
+
+	for (i = 0; patterns != NULL && patterns[i] != NULL; i++)
+		server_log_allow(s, patterns[i]);
+}
+
+/* Replace the server's configuration file (for a reload). */
+int
+server_write_conf(struct server *s, const char *text)
+{
+	if (s->conf_path == NULL) {
+		harness_diag("%s was started without a configuration file",
+		    s->bin);
+		return -1;
+	}
+	return write_file(s->conf_path, text);
+}
+
+/* Wait at most ms until n lines of the log contain needle. */
+int
+server_wait_log(struct server *s, const char *needle, int n, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	for (;;) {
+		if (server_log_grep(s, needle) >= n)
+			return 1;
+		if (remaining_ms(deadline) == 0)
+			break;
+		harness_nap(POLL_STEP_MS);
+	}
+	harness_diag("log never showed %d x \"%s\"", n, needle);
+	return 0;
+}
+
+/*
+ * Wait at most ms until a line of the log contains needle in any case
+ * (nats-server and natsd capitalize some messages differently).
+ */
+int
+server_wait_log_icase(struct server *s, const char *needle, int ms)
+{
+	int64_t deadline = harness_now_ms() + ms;
+
+	for (;;) {
+		if (file_has(s->log_path, needle))
+			return 1;
+		if (remaining_ms(deadline) == 0)
+			break;
+		harness_nap(POLL_STEP_MS);
+	}
+	harness_diag("log never showed \"%s\" in any case", needle);
+	return 0;
+}
+
+/*
+ * Rewrite the configuration file, SIGHUP the master and wait at most ms
+ * for its nth "Reloaded server configuration" line.
+ */
+int
+server_reload(struct server *s, const char *text, int nth, int ms)
+{
+	if (server_write_conf(s, text) == -1)
+		return 0;
+	if (kill(s->pid, SIGHUP) == -1) {
+		harness_diag("kill -HUP %d: %s", (int)s->pid, strerror(errno));
+		return 0;
+	}
+	return server_wait_log(s, "Reloaded server configuration", nth, ms);
+}
+
+/*
+ * PING and wait for the PONG past async INFOs, which a cluster's clients
+ * get whenever it changes: the server took everything sent before.
+ */
+int
+conn_flush(struct conn *c, int timeout_ms)
+{
+	int64_t		 deadline = harness_now_ms() + timeout_ms;
+	const char	*line;
+
+	if (conn_send(c, "PING\r\n") == -1)
+		return 0;
+	while ((line = conn_read_line(c, remaining_ms(deadline))) != NULL) {
+		if (strcmp(line, "PONG") == 0)
+			return 1;
+		if (strncmp(line, "INFO ", 5) != 0) {
+			harness_diag("expected PONG, got \"%s\"", line);
+			return 0;
+		}
+	}
+	harness_diag("expected PONG, got %s", c->eof ? "EOF" : "nothing");
+	return 0;
+}
+
+/*
+ * Start a cluster node.  Without config it joins by flags: its route
+ * listen port n->cport, the cluster name HARNESS_CLUSTER and, when
+ * routes is not NULL, the route URLs to solicit (comma separated).
+ * With config the cluster block is the caller's.  n->extra may add
+ * flags; a monitor port is picked when monitor is set.  bin NULL means
+ * $NATSD.
+ */
+int
+node_start(struct node *n, const char *label, const char *bin,
+    const char *routes, const char *config, int monitor)
+{
+	const char	*args[24];
+	char		 curl[64], mport[16];
+	size_t		 i = 0, k;
+	struct server_opts o;
+
+	n->label = label;
+	n->bin = bin;
+	n->natsd = !harness_is_nats_server(bin != NULL ? bin :
+	    harness_server_bin());
+	n->mport = monitor ? harness_free_port() : 0;
+	if (config == NULL) {
+		snprintf(curl, sizeof(curl), "nats://127.0.0.1:%d", n->cport);
+		args[i++] = "--cluster";
+		args[i++] = curl;
+		args[i++] = "--cluster_name";
+		args[i++] = HARNESS_CLUSTER;
+		if (routes != NULL) {
+			args[i++] = "--routes";
+			args[i++] = routes;
+		}
+	}
+	if (monitor) {
+		snprintf(mport, sizeof(mport), "%d", n->mport);
+		args[i++] = "-m";
+		args[i++] = mport;
+	}
+	for (k = 0; n->extra != NULL && n->extra[k] != NULL && i < 23; k++)
+		args[i++] = n->extra[k];
+	args[i] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.bin = bin;
+	o.workers = HARNESS_NODE_WORKERS;
+	o.config = config;
+	o.args = args;
+	if ((n->s = server_start(&o)) == NULL) {
+		harness_diag("node %s did not start", label);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Three nodes n[0..2] joined by flags: A the seed, B given only A, C
+ * given only A or only B (cseed 0 or 1), so that a full mesh needs the
+ * gossip; with monitors if asked.  bins NULL, or bins[i] NULL, means
+ * $NATSD.  -1 when one does not start (the others may have).
+ */
+int
+cluster_start3(struct node *n, const char *const *bins, int monitor,
+    int cseed)
+{
+	static const char *const label[3] = { "A", "B", "C" };
+	char	*seed[3];
+	int	 i, rv = 0;
+
+	memset(n, 0, 3 * sizeof(*n));
+	for (i = 0; i < 3; i++)
+		n[i].cport = harness_free_port();
+	seed[0] = NULL;
+	seed[1] = harness_asprintf("nats://127.0.0.1:%d", n[0].cport);
+	seed[2] = harness_asprintf("nats://127.0.0.1:%d", n[cseed].cport);
+	for (i = 0; i < 3 && rv == 0; i++)
+		rv = node_start(&n[i], label[i], bins != NULL ? bins[i] : NULL,
+		    seed[i], NULL, monitor);
+	free(seed[1]);
+	free(seed[2]);
+	return rv;
 }

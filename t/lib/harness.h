@@ -28,6 +28,8 @@
 #define HARNESS_START_MS	5000	/* server must accept within this */
 #define HARNESS_STOP_MS		3000	/* SIGINT grace before SIGKILL */
 #define HARNESS_TIMEOUT_MS	2000	/* default for reads in tests */
+#define HARNESS_CLUSTER		"natsd_test"	/* node_start()'s cluster */
+#define HARNESS_NODE_WORKERS	2	/* each node's workers (natsd) */
 
 struct server_opts {
 	const char		*bin;		/* NULL: harness_server_bin() */
@@ -128,5 +130,41 @@ int		 conn_next_msg(struct conn *, struct msg *, int timeout_ms);
 int		 harness_route_probe(int from_port, int to_port,
 		    int timeout_ms);
 json_t		*harness_http_json(int port, const char *path);
+
+/* Helpers the test programs share. */
+void		 harness_nap(int ms);
+char		*harness_asprintf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+int		 harness_tcp_connect(int port, int timeout_ms);
+char		*harness_bcrypt(const char *pw, const char *prefix, int cost);
+int		 harness_lists_url(json_t *urls, int port);
+struct server	*server_start_with(int workers, const char *config,
+		    const char *const *args);
+void		 server_log_allow_list(struct server *,
+		    const char *const *patterns);
+int		 server_write_conf(struct server *, const char *text);
+int		 server_wait_log(struct server *, const char *needle, int n,
+		    int ms);
+int		 server_wait_log_icase(struct server *, const char *needle,
+		    int ms);
+int		 server_reload(struct server *, const char *text, int nth,
+		    int ms);
+int		 conn_flush(struct conn *, int timeout_ms);
+
+/* A cluster node: a server joined to others by routes. */
+struct node {
+	struct server		*s;
+	const char		*label;		/* "A", "B", "C" */
+	const char		*bin;		/* NULL: $NATSD */
+	int			 cport;		/* route listen port */
+	int			 mport;		/* monitor port, 0: none */
+	int			 natsd;		/* the binary is natsd */
+	const char *const	*extra;		/* more flags, NULL-ended */
+};
+
+int		 node_start(struct node *, const char *label, const char *bin,
+		    const char *routes, const char *config, int monitor);
+int		 cluster_start3(struct node *n, const char *const *bins,
+		    int monitor, int cseed);
 
 #endif

@@ -281,6 +281,20 @@ stats_clean(const struct dstats *st)
 	return st->bad_slice == 0 && st->bad_need == 0 && st->bad_used == 0;
 }
 
+/* drive() with one byte per read. */
+static void
+drive_bytes(const struct proto_limits *lim, const char *in, size_t n,
+    struct sbuf *tr, struct dstats *st)
+{
+	size_t	*cuts, k;
+
+	cuts = xmalloc(n * sizeof(*cuts));
+	for (k = 1; k < n; k++)
+		cuts[k - 1] = k;
+	drive(lim, in, n, cuts, n > 0 ? n - 1 : 0, tr, st);
+	free(cuts);
+}
+
 /*
  * Run one input whole, split at every byte and byte by byte; the
  * transcript must be want (if not NULL) and the same in every run.
@@ -291,7 +305,7 @@ check_splits(const struct proto_limits *lim, const char *in, size_t n,
 {
 	struct sbuf	 whole = { 0 }, tr = { 0 };
 	struct dstats	 st = { 0 };
-	size_t		 k, *cuts, bad = 0, first_bad = 0;
+	size_t		 k, bad = 0, first_bad = 0;
 
 	drive(lim, in, n, NULL, 0, &whole, &st);
 	if (want != NULL && !ok(strcmp(whole.p, want) == 0, "%s", name)) {
@@ -308,11 +322,7 @@ check_splits(const struct proto_limits *lim, const char *in, size_t n,
 	    name, n > 0 ? n - 1 : 0))
 		printf("#   %zu splits differ, first at %zu\n", bad, first_bad);
 
-	cuts = xmalloc(n * sizeof(*cuts));
-	for (k = 1; k < n; k++)
-		cuts[k - 1] = k;
-	drive(lim, in, n, cuts, n > 0 ? n - 1 : 0, &tr, &st);
-	free(cuts);
+	drive_bytes(lim, in, n, &tr, &st);
 	if (!ok(strcmp(tr.p, whole.p) == 0 && stats_clean(&st),
 	    "%s: same frames byte by byte; slices and hints sane", name))
 		printf("#   got \"%s\"; bad slice %zu need %zu used %zu\n",
@@ -732,13 +742,42 @@ parse1(const struct proto_limits *lim, const char *s, size_t n,
 	return r;
 }
 
+/* An input and what the parser must say to it alone. */
+struct prefix {
+	const char	*in;
+	int		 want;
+};
+
+/*
+ * One point: each of the n inputs, parsed alone with lim, gets its
+ * result, with used and need 0 when that is PROTO_MORE.
+ */
+static void
+prefixes_ok(const struct proto_limits *lim, const struct prefix *t,
+    size_t n, const char *what)
+{
+	struct proto_frame	 f;
+	size_t			 i, used, need, bad = 0;
+	int			 r;
+
+	for (i = 0; i < n; i++) {
+		used = need = 99;
+		r = parse1(lim, t[i].in, strlen(t[i].in), &f, &used, &need);
+		if (r != t[i].want || (r == PROTO_MORE &&
+		    (used != 0 || need != 0))) {
+			printf("#   \"%s\": got %d want %d\n", t[i].in, r,
+			    t[i].want);
+			bad++;
+		}
+	}
+	ok(bad == 0, "%s refused at the first impossible byte (%zu prefixes)",
+	    what, n);
+}
+
 static void
 test_early(void)
 {
-	static const struct {
-		const char	*in;
-		int		 want;
-	} t[] = {
+	static const struct prefix t[] = {
 		{ "", PROTO_MORE },
 		{ "P", PROTO_MORE },
 		{ "PU", PROTO_MORE },
@@ -774,23 +813,10 @@ test_early(void)
 		{ "R", PROTO_E_UNKNOWN_OP },	/* not route side */
 	};
 	struct proto_frame	 f;
-	size_t			 i, used, need, bad = 0;
+	size_t			 used, need;
 	int			 r;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		used = need = 99;
-		r = parse1(&lim_def, t[i].in, strlen(t[i].in), &f, &used,
-		    &need);
-		if (r != t[i].want || (r == PROTO_MORE &&
-		    (used != 0 || need != 0))) {
-			printf("#   \"%s\": got %d want %d\n", t[i].in, r,
-			    t[i].want);
-			bad++;
-		}
-	}
-	ok(bad == 0, "unknown ops refused at the first impossible byte "
-	    "(%zu prefixes)", i);
-
+	prefixes_ok(&lim_def, t, sizeof(t) / sizeof(t[0]), "unknown ops");
 	r = parse1(&lim_client, "HM", 2, &f, &used, &need);
 	is_int(r, PROTO_MORE, "HM is a prefix on the client side");
 	r = parse1(&lim_client, "M", 1, &f, &used, &need);
@@ -802,10 +828,7 @@ test_early(void)
 static void
 test_early_route(void)
 {
-	static const struct {
-		const char	*in;
-		int		 want;
-	} t[] = {
+	static const struct prefix t[] = {
 		{ "", PROTO_MORE },
 		{ "R", PROTO_MORE },
 		{ "r", PROTO_MORE },
@@ -843,23 +866,8 @@ test_early_route(void)
 		{ "+", PROTO_MORE },
 		{ "-", PROTO_MORE },
 	};
-	struct proto_frame	 f;
-	size_t			 i, used, need, bad = 0;
-	int			 r;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		used = need = 99;
-		r = parse1(&lim_route, t[i].in, strlen(t[i].in), &f, &used,
-		    &need);
-		if (r != t[i].want || (r == PROTO_MORE &&
-		    (used != 0 || need != 0))) {
-			printf("#   \"%s\": got %d want %d\n", t[i].in, r,
-			    t[i].want);
-			bad++;
-		}
-	}
-	ok(bad == 0, "route side: ops refused at the first impossible byte "
-	    "(%zu prefixes)", i);
+	prefixes_ok(&lim_route, t, sizeof(t) / sizeof(t[0]), "route side: ops");
 }
 
 static void
@@ -963,19 +971,42 @@ xorshift(void)
 	return rng;
 }
 
+/*
+ * A random payload of at most max bytes in pay, binary with CR and LF
+ * frequent; empty when empty is set (its length is drawn all the same,
+ * so that the sequence of numbers does not depend on it).  Its length.
+ */
+static size_t
+random_payload(char *pay, size_t max, bool empty)
+{
+	size_t	plen = xorshift() % max, j;
+
+	if (empty)
+		plen = 0;
+	for (j = 0; j < plen; j++)
+		pay[j] = (char)(xorshift() % 5 == 0 ? "\r\n"[j % 2] :
+		    (char)xorshift());
+	return plen;
+}
+
+/* A payload and the CR LF after it. */
+static void
+sb_payload(struct sbuf *sb, const char *pay, size_t plen)
+{
+	sb_grow(sb, plen + 2);
+	memcpy(sb->p + sb->len, pay, plen);
+	sb->len += plen;
+	sb_add(sb, "\r\n");
+}
+
 static void
 build_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 {
 	char	pay[300];
-	size_t	i, j, plen, hlen;
+	size_t	i, plen, hlen;
 
 	for (i = 0; i < nframes; i++) {
-		plen = xorshift() % sizeof(pay);
-		if (i % 17 == 0)
-			plen = 0;
-		for (j = 0; j < plen; j++)	/* binary, CR LF included */
-			pay[j] = (char)(xorshift() % 5 == 0 ? "\r\n"[j % 2] :
-			    (char)xorshift());
+		plen = random_payload(pay, sizeof(pay), i % 17 == 0);
 		if (want->len > 0)
 			sb_add(want, "|");
 		switch (i % 8) {
@@ -983,10 +1014,7 @@ build_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 		case 1:
 		case 2:
 			sb_add(in, "PUB s.%zu %zu\r\n", i, plen);
-			sb_grow(in, plen + 2);
-			memcpy(in->p + in->len, pay, plen);
-			in->len += plen;
-			sb_add(in, "\r\n");
+			sb_payload(in, pay, plen);
 			sb_add(want, "PUB s=s.%zu h=0 t=%zu p=", i, plen);
 			sb_esc(want, pay, plen);
 			break;
@@ -994,10 +1022,7 @@ build_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 			hlen = plen ? xorshift() % plen : 0;
 			sb_add(in, "hpub s.%zu _INBOX.%zu %zu %zu\r\n", i, i,
 			    hlen, plen);
-			sb_grow(in, plen + 2);
-			memcpy(in->p + in->len, pay, plen);
-			in->len += plen;
-			sb_add(in, "\r\n");
+			sb_payload(in, pay, plen);
 			sb_add(want, "HPUB s=s.%zu r=_INBOX.%zu h=%zu t=%zu p=",
 			    i, i, hlen, plen);
 			sb_esc(want, pay, plen);
@@ -1025,85 +1050,15 @@ build_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 	}
 }
 
-static void
-test_pipeline(void)
-{
-	struct sbuf	 in = { 0 }, want = { 0 }, tr = { 0 };
-	struct dstats	 st = { 0 };
-	size_t		*cuts, ncuts, pos, k, run, bad;
-	size_t		 nframes = 3000;
-
-	sb_reset(&in);
-	sb_reset(&want);
-	build_pipeline(nframes, &in, &want);
-	diag("pipeline: %zu frames, %zu bytes", nframes, in.len);
-
-	drive(&lim_def, in.p, in.len, NULL, 0, &tr, &st);
-	ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
-	    "%zu pipelined frames in one buffer", nframes);
-
-	/* Reads of random sizes, as a socket would deliver them. */
-	cuts = xmalloc(in.len * sizeof(*cuts));
-	bad = 0;
-	for (run = 0; run < 20; run++) {
-		ncuts = 0;
-		for (pos = 0;;) {
-			pos += 1 + xorshift() % (run < 10 ? 64 : 4096);
-			if (pos >= in.len)
-				break;
-			cuts[ncuts++] = pos;
-		}
-		drive(&lim_def, in.p, in.len, cuts, ncuts, &tr, &st);
-		if (strcmp(tr.p, want.p) != 0)
-			bad++;
-	}
-	ok(bad == 0 && stats_clean(&st),
-	    "pipeline through 20 read loops of random read sizes");
-
-	/* Two reads, split at a spread of positions. */
-	bad = 0;
-	for (k = 1; k < in.len; k += 1 + k / 8) {
-		drive(&lim_def, in.p, in.len, &k, 1, &tr, &st);
-		if (strcmp(tr.p, want.p) != 0)
-			bad++;
-	}
-	ok(bad == 0 && stats_clean(&st), "pipeline split in two reads");
-	free(cuts);
-
-	/* Byte by byte, on the first 300 frames. */
-	free(in.p);
-	free(want.p);
-	memset(&in, 0, sizeof(in));
-	memset(&want, 0, sizeof(want));
-	sb_reset(&in);
-	sb_reset(&want);
-	build_pipeline(300, &in, &want);
-	cuts = xmalloc(in.len * sizeof(*cuts));
-	for (k = 1; k < in.len; k++)
-		cuts[k - 1] = k;
-	drive(&lim_def, in.p, in.len, cuts, in.len - 1, &tr, &st);
-	ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
-	    "300 pipelined frames byte by byte");
-	free(cuts);
-	free(in.p);
-	free(want.p);
-	free(tr.p);
-}
-
 /* The route side's frames: every RMSG / HMSG form, RS+, RS-, PING, PONG. */
 static void
 build_route_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 {
 	char	pay[300], line[128], tr[128];
-	size_t	i, j, plen, hlen, nq;
+	size_t	i, plen, hlen, nq;
 
 	for (i = 0; i < nframes; i++) {
-		plen = xorshift() % sizeof(pay);
-		if (i % 13 == 0)
-			plen = 0;
-		for (j = 0; j < plen; j++)
-			pay[j] = (char)(xorshift() % 5 == 0 ? "\r\n"[j % 2] :
-			    (char)xorshift());
+		plen = random_payload(pay, sizeof(pay), i % 13 == 0);
 		hlen = i % 2 && plen ? xorshift() % plen : 0;
 		nq = 1 + xorshift() % 3;
 		if (want->len > 0)
@@ -1141,10 +1096,7 @@ build_route_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 			else
 				sb_add(in, "RMSG $G s.%zu%s %zu\r\n", i, line,
 				    plen);
-			sb_grow(in, plen + 2);
-			memcpy(in->p + in->len, pay, plen);
-			in->len += plen;
-			sb_add(in, "\r\n");
+			sb_payload(in, pay, plen);
 			sb_add(want, "%s acc=$G s=s.%zu%s h=%zu t=%zu p=",
 			    i % 2 ? "HMSG" : "RMSG", i, tr, hlen, plen);
 			sb_esc(want, pay, plen);
@@ -1174,61 +1126,92 @@ build_route_pipeline(size_t nframes, struct sbuf *in, struct sbuf *want)
 	}
 }
 
+/*
+ * nframes frames made by build, through a parser with lim: in one
+ * buffer, through 20 read loops of random read sizes, in two reads split
+ * at a spread of positions (when two_reads is set), and the first
+ * nbytes frames byte by byte.  Those last bytes are left in in.  Points
+ * named after what.
+ */
 static void
-test_route_pipeline(void)
+pipeline_run(const char *what, const struct proto_limits *lim,
+    void (*build)(size_t, struct sbuf *, struct sbuf *), size_t nframes,
+    size_t nbytes, bool two_reads, struct sbuf *in)
 {
-	struct sbuf	 in = { 0 }, want = { 0 }, tr = { 0 };
+	struct sbuf	 want = { 0 }, tr = { 0 };
 	struct dstats	 st = { 0 };
 	size_t		*cuts, ncuts, pos, k, run, bad;
 
-	sb_reset(&in);
+	sb_reset(in);
 	sb_reset(&want);
-	build_route_pipeline(2000, &in, &want);
-	diag("route pipeline: 2000 frames, %zu bytes", in.len);
-	drive(&lim_route, in.p, in.len, NULL, 0, &tr, &st);
+	build(nframes, in, &want);
+	diag("%spipeline: %zu frames, %zu bytes", what, nframes, in->len);
+	drive(lim, in->p, in->len, NULL, 0, &tr, &st);
 	if (!ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
-	    "route: 2000 pipelined frames in one buffer"))
+	    "%s%zu pipelined frames in one buffer", what, nframes))
 		printf("#   got  %.200s\n#   want %.200s\n", tr.p, want.p);
 
-	cuts = xmalloc(in.len * sizeof(*cuts));
+	/* Reads of random sizes, as a socket would deliver them. */
+	cuts = xmalloc(in->len * sizeof(*cuts));
 	bad = 0;
 	for (run = 0; run < 20; run++) {
 		ncuts = 0;
 		for (pos = 0;;) {
 			pos += 1 + xorshift() % (run < 10 ? 64 : 4096);
-			if (pos >= in.len)
+			if (pos >= in->len)
 				break;
 			cuts[ncuts++] = pos;
 		}
-		drive(&lim_route, in.p, in.len, cuts, ncuts, &tr, &st);
+		drive(lim, in->p, in->len, cuts, ncuts, &tr, &st);
 		if (strcmp(tr.p, want.p) != 0)
 			bad++;
 	}
-	ok(bad == 0 && stats_clean(&st),
-	    "route: pipeline through 20 read loops of random read sizes");
 	free(cuts);
+	ok(bad == 0 && stats_clean(&st),
+	    "%spipeline through 20 read loops of random read sizes", what);
 
-	/* Byte by byte, on the first 200 frames. */
-	free(in.p);
-	free(want.p);
-	memset(&in, 0, sizeof(in));
-	memset(&want, 0, sizeof(want));
-	sb_reset(&in);
+	if (two_reads) {
+		bad = 0;
+		for (k = 1; k < in->len; k += 1 + k / 8) {
+			drive(lim, in->p, in->len, &k, 1, &tr, &st);
+			if (strcmp(tr.p, want.p) != 0)
+				bad++;
+		}
+		ok(bad == 0 && stats_clean(&st), "%spipeline split in two "
+		    "reads", what);
+	}
+
+	sb_reset(in);
 	sb_reset(&want);
-	build_route_pipeline(200, &in, &want);
-	cuts = xmalloc(in.len * sizeof(*cuts));
-	for (k = 1; k < in.len; k++)
-		cuts[k - 1] = k;
-	drive(&lim_route, in.p, in.len, cuts, in.len - 1, &tr, &st);
+	build(nbytes, in, &want);
+	drive_bytes(lim, in->p, in->len, &tr, &st);
 	ok(strcmp(tr.p, want.p) == 0 && stats_clean(&st),
-	    "route: 200 pipelined frames byte by byte");
+	    "%s%zu pipelined frames byte by byte", what, nbytes);
+	free(want.p);
+	free(tr.p);
+}
 
+static void
+test_pipeline(void)
+{
+	struct sbuf in = { 0 };
+
+	pipeline_run("", &lim_def, build_pipeline, 3000, 300, true, &in);
+	free(in.p);
+}
+
+static void
+test_route_pipeline(void)
+{
+	struct sbuf	 in = { 0 }, tr = { 0 };
+	struct dstats	 st = { 0 };
+
+	pipeline_run("route: ", &lim_route, build_route_pipeline, 2000, 200,
+	    false, &in);
 	/* The same bytes are refused by a client parser at the first one. */
 	drive(&lim_def, in.p, in.len, NULL, 0, &tr, &st);
 	is_str(tr.p, "ERR:UNKNOWN_OP", "route pipeline refused client side");
-	free(cuts);
 	free(in.p);
-	free(want.p);
 	free(tr.p);
 }
 
