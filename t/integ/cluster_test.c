@@ -983,6 +983,72 @@ out:
 	free(bad_url);
 }
 
+/*
+ * 7b. A reload changes the cluster's route password: new routes must use
+ * the new one, and no client of either server is dropped.
+ */
+static void
+reload_route_auth(void)
+{
+	static const char *const allow_a[] = { "authentication error",
+	    NULL };
+	static const char *const allow_old[] = { "Authorization Violation",
+	    "Error flushing", "Error trying to connect", NULL };
+	struct node	 n[4];
+	struct conn	*ca = NULL, *cb = NULL;
+	char		*conf1 = NULL, *conf2 = NULL, *url1 = NULL, *url2 = NULL;
+	int		 i;
+
+	memset(n, 0, sizeof(n));
+	for (i = 0; i < 4; i++)
+		n[i].cport = harness_free_port();
+	conf1 = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n  authorization {\n    user: ruser\n"
+	    "    password: rpass\n  }\n}\n", CLUSTER, n[0].cport);
+	conf2 = harness_asprintf("cluster {\n  name: %s\n"
+	    "  listen: 127.0.0.1:%d\n  authorization {\n    user: ruser\n"
+	    "    password: rpass2\n  }\n}\n", CLUSTER, n[0].cport);
+	url1 = harness_asprintf("nats://ruser:rpass@127.0.0.1:%d", n[0].cport);
+	url2 = harness_asprintf("nats://ruser:rpass2@127.0.0.1:%d",
+	    n[0].cport);
+	if (node_start(&n[0], "A", NULL, NULL, conf1, 0) == -1 ||
+	    node_start(&n[1], "B", NULL, url1, NULL, 0) == -1) {
+		ok(0, "reload auth: A and B start");
+		goto out;
+	}
+	ok(harness_route_probe(n[1].s->port, n[0].s->port, ROUTE_MS),
+	    "reload auth: B joins A with the first password");
+	if ((ca = client_new(n[0].s->port, NULL)) == NULL ||
+	    (cb = client_new(n[1].s->port, NULL)) == NULL) {
+		ok(0, "reload auth: clients on A and B");
+		goto out;
+	}
+	ok(server_reload(n[0].s, conf2, 1, RELOAD_MS),
+	    "reload auth: SIGHUP A with a new route password");
+	if (node_start(&n[2], "C", NULL, url2, NULL, 0) == -1 ||
+	    node_start(&n[3], "D", NULL, url1, NULL, 0) == -1) {
+		ok(0, "reload auth: C and D start");
+		goto out;
+	}
+	ok(harness_route_probe(n[2].s->port, n[0].s->port, ROUTE_MS),
+	    "reload auth: C with the new password joins A");
+	ok(!harness_route_probe(n[3].s->port, n[0].s->port, NEVER_MS),
+	    "reload auth: D with the old password does not");
+	ok(conn_flush(ca, T) && conn_flush(cb, T),
+	    "reload auth: A's and B's clients stayed connected");
+out:
+	conn_free(ca);
+	conn_free(cb);
+	node_finish(&n[3], "reload auth", allow_old);
+	node_finish(&n[2], "reload auth", NULL);
+	node_finish(&n[1], "reload auth", allow_old);
+	node_finish(&n[0], "reload auth", allow_a);
+	free(conf1);
+	free(conf2);
+	free(url1);
+	free(url2);
+}
+
 /* Fill members[0..5] with two queue members per node on subject. */
 static int
 queue_members(struct node *n, struct conn *pub, const char *subject,
@@ -1308,6 +1374,7 @@ main(void)
 	diag("server under test: %s", harness_server_bin());
 	main_cluster();
 	route_auth();
+	reload_route_auth();
 	mixed_cluster();
 	route_tls();
 	reload_routes();
