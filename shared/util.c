@@ -99,7 +99,13 @@ void
 proc_title(const char *title)
 {
 	setproctitle("-%s", title);
-	if (title_base != NULL && strlen(title) < title_orig_len &&
-	    title_base[title_orig_len] == '.')
+	/*
+	 * libbsd marks where argv[0] ended: a '.' there when the title is
+	 * shorter, a ' ' when it is exactly as long.  Either would show in
+	 * /proc/PID/cmdline ("natsd: master "), which -sl and tests read.
+	 */
+	if (title_base != NULL && strlen(title) <= title_orig_len &&
+	    (title_base[title_orig_len] == '.' ||
+	    title_base[title_orig_len] == ' '))
 		title_base[title_orig_len] = '\0';
 }
