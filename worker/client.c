@@ -71,6 +71,7 @@ csub_cmp(struct csub *a, struct csub *b)
 RB_GENERATE_STATIC(csub_tree, csub, entry, csub_cmp)
 
 static void	client_arm_write(struct client *, bool);
+static void	client_deadline(struct client *, int64_t);
 static void	client_resume_input(struct client *);
 
 static size_t
@@ -329,9 +330,9 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 			fatal("SSL_new");
 		SSL_set_accept_state(c->ssl);
 		c->flags |= CF_TLS_HANDSHAKE;
-		c->deadline = wk.now + wk.s->tls.timeout_ms;
+		client_deadline(c, wk.now + wk.s->tls.timeout_ms);
 	} else if (settings_auth_required(wk.s))
-		c->deadline = wk.now + wk.s->auth.timeout_ms;
+		client_deadline(c, wk.now + wk.s->auth.timeout_ms);
 	worker_epoll_mod(fd, c, EPOLLIN);
 	/* A full table (max_connections raised by a reload) only hides it from /connz. */
 	c->slot = conntab_alloc(mesh_conntab(wk.mesh, wk.slot));
@@ -791,8 +792,8 @@ client_handshake(struct client *c)
 	ERR_clear_error();
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		c->flags &= ~CF_TLS_HANDSHAKE;
-		c->deadline = settings_auth_required(wk.s) ?
-		    wk.now + wk.s->auth.timeout_ms : 0;
+		client_deadline(c, settings_auth_required(wk.s) ?
+		    wk.now + wk.s->auth.timeout_ms : 0);
 		client_log(c, "D", "TLS handshake complete");
 		client_log(c, "D", "TLS version %s, cipher suite %s",
 		    tls_version_text(c->ssl), tls_cipher_text(c->ssl));
@@ -1110,6 +1111,58 @@ client_reap(void)
 	}
 }
 
+/*
+ * The TLS handshake and CONNECT deadlines.  wk.deadline_min is the
+ * earliest one, or earlier (a client that met its deadline leaves it
+ * behind): the loop sleeps no longer than that and then checks, so a
+ * silent client is cut on time, not on the next tick.
+ */
+static void
+client_deadline(struct client *c, int64_t when)
+{
+	c->deadline = when;
+	if (when != 0 && (wk.deadline_min == 0 || when < wk.deadline_min))
+		wk.deadline_min = when;
+}
+
+/* Close the client if its deadline passed; true if it did. */
+static bool
+client_deadline_passed(struct client *c)
+{
+	if (c->deadline == 0 || wk.now < c->deadline ||
+	    (c->flags & (CF_AUTH_WAIT | CF_DEAD)))
+		return false;
+	if (c->flags & CF_TLS_HANDSHAKE) {
+		client_log(c, "E", "TLS handshake timeout");
+		outbuf_drop(&c->out);
+		client_close(c, CLOSE_TLS_HANDSHAKE);
+	} else {
+		client_err(c, proto_err_text[ERR_AUTH_TIMEOUT]);
+		client_log(c, "E", "%s", proto_err_text[ERR_AUTH_TIMEOUT]);
+		client_close(c, CLOSE_AUTH_TIMEOUT);
+	}
+	c->deadline = 0;
+	return true;
+}
+
+void
+client_deadlines(void)
+{
+	struct client	*c;
+	int64_t		 min = 0;
+
+	if (wk.deadline_min == 0 || wk.now < wk.deadline_min)
+		return;
+	LIST_FOREACH(c, &clients, entry) {
+		if (client_deadline_passed(c) || c->deadline == 0 ||
+		    (c->flags & CF_DEAD))
+			continue;
+		if (min == 0 || c->deadline < min)
+			min = c->deadline;
+	}
+	wk.deadline_min = min;
+}
+
 void
 client_tick(void)
 {
@@ -1119,20 +1172,8 @@ client_tick(void)
 		if (c->flags & CF_DEAD)
 			continue;
 		client_publish(c);
-		if (c->deadline != 0 && wk.now >= c->deadline &&
-		    !(c->flags & CF_AUTH_WAIT)) {
-			if (c->flags & CF_TLS_HANDSHAKE) {
-				client_log(c, "E", "TLS handshake timeout");
-				outbuf_drop(&c->out);
-				client_close(c, CLOSE_TLS_HANDSHAKE);
-			} else {
-				client_err(c, proto_err_text[ERR_AUTH_TIMEOUT]);
-				client_log(c, "E", "%s",
-				    proto_err_text[ERR_AUTH_TIMEOUT]);
-				client_close(c, CLOSE_AUTH_TIMEOUT);
-			}
+		if (client_deadline_passed(c))
 			continue;
-		}
 		if (outbuf_stalled(&c->out, wk.now, wk.s->write_deadline_ms)) {
 			client_log(c, "I", "Slow Consumer Detected: WriteDeadline "
 			    "of %lldms Exceeded", (long long)wk.s->write_deadline_ms);

@@ -120,6 +120,8 @@ void		 client_publish(struct client *);
 void		 client_shutdown_all(void);
 /* The server's INFO changed (cluster URLs): tell the clients that listen. */
 void		 client_info_all(void);
+/* Close the clients whose TLS handshake or CONNECT deadline passed. */
+void		 client_deadlines(void);
 /* Read clients whose TLS layer holds data epoll cannot see; true if any. */
 bool		 client_read_again(void);
 void		 client_log(const struct client *, const char *lvl,

@@ -421,6 +421,8 @@ next_timeout(bool busy)
 	/* Retry backlogs and paused publishers soon; re-balance accepts now and then. */
 	if (peer_backlog_bytes() > 0 || wk.npaused > 0 || !wk.ready)
 		t = t > 10 ? 10 : t;
+	if (wk.deadline_min != 0 && wk.deadline_min - wk.now < t)
+		t = wk.deadline_min - wk.now;
 	else if (!wk.accepting)
 		t = t > 100 ? 100 : t;
 	return t < 0 ? 0 : (int)t;
@@ -541,6 +543,7 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 		}
 		if (client_read_again())
 			busy = true;
+		client_deadlines();
 		cluster_urls_check();
 		subsdump_serve();
 		if (wk.now >= next_tick) {

@@ -46,6 +46,7 @@ struct worker {
 	uint32_t		 npaused;	/* clients not read: downstream backed up */
 	SSL_CTX			*tls_ctx;	/* NULL: plain clients */
 	uint32_t		 urls_seq;	/* cluster URLs in the INFO */
+	int64_t			 deadline_min;	/* earliest client deadline; 0: none */
 	char			 info_prefix[16384];	/* INFO JSON up to client_id */
 	size_t			 info_prefix_len;
 };
