@@ -536,6 +536,15 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 				continue;
 			}
 			c = ptr;
+			/*
+			 * A client not read (bcrypt running) that hung up would
+			 * report EPOLLHUP on every turn until the answer came.
+			 */
+			if ((events[i].events & (EPOLLERR | EPOLLHUP)) &&
+			    (c->flags & CF_AUTH_WAIT)) {
+				client_close(c, CLOSE_CLIENT);
+				continue;
+			}
 			if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 				client_write_ready(c);
 			if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
