@@ -427,12 +427,23 @@ test_report(const struct settings *s)
 static int
 tls_material_check(const struct settings *s, char *err, size_t errlen)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	const char	*file;
+	char		 why[512];
+	int		 line;
 
 	if (!settings_tls_enabled(s))
 		return 0;
-	if ((ctx = tls_server_ctx(&s->tls, err, errlen)) == NULL)
+	if ((ctx = tls_server_ctx(&s->tls, why, sizeof(why))) == NULL) {
+		/* Name the block, as every other configuration error does. */
+		line = s->cfg != NULL ? conf_block_line(s->cfg, "tls", &file) :
+		    0;
+		if (line > 0)
+			snprintf(err, errlen, "%s:%d: %s", file, line, why);
+		else
+			strlcpy(err, why, errlen);
 		return -1;
+	}
 	SSL_CTX_free(ctx);
 	return 0;
 }

@@ -1202,6 +1202,18 @@ sec_set(cfg_t *sec)
 	return false;
 }
 
+int
+conf_block_line(cfg_t *cfg, const char *block, const char **file)
+{
+	cfg_t *sec = cfg_getsec(cfg, block);
+
+	*file = NULL;
+	if (sec == NULL || sec->filename == NULL)
+		return 0;
+	*file = sec->filename;
+	return sec->line;
+}
+
 bool
 conf_block_set(cfg_t *cfg, const char *block)
 {

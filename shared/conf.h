@@ -59,6 +59,8 @@ int	 conf_set(cfg_t *, const char *path, const char *value,
 	    const char *where, char *err, size_t errlen);
 /* Put a block ("tls") back to its defaults, as if the file had none. */
 void	 conf_reset(cfg_t *, const char *block);
+/* Where a block ("tls") was written: its line and *file; 0 if not in a file. */
+int	 conf_block_line(cfg_t *, const char *block, const char **file);
 /* Does the configuration set any option of this block ("cluster")? */
 bool	 conf_block_set(cfg_t *, const char *block);
 

@@ -708,7 +708,7 @@ test_security_start(void)
 	    "password: b} ] }\n", NULL);
 	refused("a tls block with a missing certificate", "tls { cert_file: "
 	    "/nonexistent/a.pem\nkey_file: /nonexistent/b.pem }\n", NULL,
-	    "/nonexistent/a.pem");
+	    "refused.conf:1: tls: cert_file /nonexistent/a.pem");
 	refused("--tlscert and --tlskey with missing files", NULL, tls,
 	    "/nonexistent/a.pem");
 }
