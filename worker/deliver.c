@@ -85,9 +85,14 @@ deliver_reap_subs(void)
 	ndone = 0;
 }
 
-/* Is this member eligible for a message published by `from'? */
+/*
+ * Is this member eligible for a message on subject published by `from'?
+ * A member whose permissions withhold the subject is not, so a queue
+ * group picks among the others.
+ */
 static bool
-member_ok(const struct sub *s, const struct client *from)
+member_ok(const struct sub *s, const struct client *from,
+    const struct proto_slice *subject)
 {
 	const struct client *c;
 
@@ -96,7 +101,10 @@ member_ok(const struct sub *s, const struct client *from)
 	c = s->owner;
 	if (c->flags & (CF_DEAD | CF_CLOSING))
 		return false;
-	return !(c == from && (from->flags & CF_NO_ECHO));
+	if (c == from && (from->flags & CF_NO_ECHO))
+		return false;
+	return !((const struct csub *)s)->deliver_check ||
+	    client_may_receive((struct client *)c, subject->p, subject->len);
 }
 
 static void
@@ -136,7 +144,7 @@ deliver_publish(struct client *c, const struct proto_frame *f)
 		if (s->kind == SUB_PEER) {
 			mark_peer(s);
 			any = true;
-		} else if (member_ok(s, c)) {
+		} else if (member_ok(s, c, &f->subject)) {
 			deliver_local((struct csub *)s, f->subject.p,
 			    f->subject.len, f->reply.p, f->reply.len,
 			    f->payload, f->hdr_len, f->total_len);
@@ -147,7 +155,7 @@ deliver_publish(struct client *c, const struct proto_frame *f)
 		g = &res->queues[i];
 		total = 0;
 		for (j = 0; j < g->n; j++)
-			if (member_ok(g->members[j], c))
+			if (member_ok(g->members[j], c, &f->subject))
 				total += g->members[j]->kind == SUB_PEER ?
 				    g->members[j]->weight : 1;
 		if (total == 0)
@@ -157,7 +165,7 @@ deliver_publish(struct client *c, const struct proto_frame *f)
 		    UINT32_MAX : total));
 		for (j = 0; j < g->n; j++) {
 			s = g->members[j];
-			if (!member_ok(s, c))
+			if (!member_ok(s, c, &f->subject))
 				continue;
 			if (pick < (s->kind == SUB_PEER ? s->weight : 1))
 				break;
@@ -207,7 +215,7 @@ deliver_from_peer(const struct rec *r)
 	res = sublist_match(wk.sl, r->subject.p, r->subject.len);
 	for (i = 0; i < res->nplain; i++) {
 		s = res->plain[i];
-		if (s->kind == SUB_CLIENT && member_ok(s, NULL))
+		if (s->kind == SUB_CLIENT && member_ok(s, NULL, &r->subject))
 			deliver_local((struct csub *)s, r->subject.p,
 			    r->subject.len, r->reply.p, r->reply.len,
 			    r->payload, r->hdr_len, r->total_len);
@@ -223,13 +231,14 @@ deliver_from_peer(const struct rec *r)
 			continue;	/* the group left meanwhile */
 		for (j = 0, n = 0; j < g->n; j++)
 			n += g->members[j]->kind == SUB_CLIENT &&
-			    member_ok(g->members[j], NULL);
+			    member_ok(g->members[j], NULL, &r->subject);
 		if (n == 0)
 			continue;
 		pick = random_below((uint32_t)n);
 		for (j = 0; j < g->n; j++) {
 			s = g->members[j];
-			if (s->kind != SUB_CLIENT || !member_ok(s, NULL))
+			if (s->kind != SUB_CLIENT ||
+			    !member_ok(s, NULL, &r->subject))
 				continue;
 			if (pick-- == 0) {
 				deliver_local((struct csub *)s, r->subject.p,

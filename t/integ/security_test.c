@@ -313,7 +313,7 @@ test_users(void)
 {
 	struct server	*s;
 	struct conn	*spy[2] = { NULL, NULL }, *pa[2] = { NULL, NULL };
-	struct conn	*bob = NULL, *joe = NULL, *quinn = NULL;
+	struct conn	*bob = NULL, *joe = NULL, *quinn = NULL, *mate = NULL;
 	char		 line[256];
 	int		 i, w;
 	const char	*allow[] = { "authentication error",
@@ -455,7 +455,40 @@ test_users(void)
 	ok(conn_expect_msg(quinn, "foo.baz", "5", "", "q", T) &&
 	    conn_ping(quinn, T), "users: quinn PUB foo.baz accepted and "
 	    "delivered to quinn's own foo.*");
+
+	/*
+	 * A queue group quinn shares with alice on quinn's worker: foo.bar
+	 * is withheld from quinn, so alice's member gets every one of them
+	 * (nats-server tries the next member too).
+	 */
+	for (i = 0; i < 16 && mate == NULL; i++) {
+		if ((mate = client_new(s->port, ALICE)) != NULL &&
+		    mate->worker != quinn->worker) {
+			conn_free(mate);
+			mate = NULL;
+		}
+	}
+	if (!ok(mate != NULL, "users: alice on quinn's worker"))
+		goto out;
+	conn_send(quinn, "SUB foo.* g 6\r\n");
+	conn_send(mate, "SUB foo.* g 1\r\n");
+	ok(conn_ping(quinn, T) && conn_ping(mate, T),
+	    "users: quinn and alice join queue group g on foo.*");
+	for (i = 0; i < 20; i++)
+		conn_send(pa[i % 2], "PUB foo.bar 1\r\n%d\r\n", i % 10);
+	for (i = 0, w = 0; i < 20; i++) {
+		struct msg m = { 0 };
+
+		if (conn_read_msg(mate, &m, T) == 0 &&
+		    strcmp(m.subject, "foo.bar") == 0)
+			w++;
+		msg_free(&m);
+	}
+	is_int(w, 20, "users: every foo.bar to group g reaches alice, from "
+	    "both workers");
+	ok(conn_ping(quinn, T), "users: and none reaches quinn");
 out:
+	conn_free(mate);
 	for (i = 0; i < 2; i++) {
 		conn_free(spy[i]);
 		conn_free(pa[i]);
