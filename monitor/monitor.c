@@ -73,29 +73,17 @@ static void	 https_reload(const struct settings *);
 static void
 monitor_reload(void)
 {
-	struct mesh_peer	*self;
-	struct settings		 n;
-	const char		*blob;
-	size_t			 len;
-	uint32_t		 gen;
+	struct settings	 old;
+	int		 slot = mesh_monitor_slot(mn.mon.m);
+	uint32_t	 gen;
 
-	self = mesh_peer(mn.mon.m, mesh_monitor_slot(mn.mon.m));
-	blob = mesh_reload_get(mn.mon.m, &gen, &len);
-	if (gen == atomic_load(&self->reload_ack))
+	if ((gen = mesh_reload_take(mn.mon.m, slot, mn.mon.s, &old)) == 0)
 		return;
-	if (settings_from_json(blob, len, &n) == -1)
-		fatalx("reload %u: the master's settings do not parse", gen);
-	settings_free(mn.mon.s);
-	*mn.mon.s = n;
-	if (settings_log_init(mn.mon.s) == -1)
-		log_warnx("reload: logging: %s", log_init_error());
+	settings_free(&old);
 	read_timeouts(&mn.mon, mn.mon.s);
 	https_reload(mn.mon.s);
 	mn.mon.config_load_ns = (int64_t)stats_wall_ns();
-	atomic_store(&self->reload_ack, gen);
-	log_debug("applied configuration %u", gen);
-	if (kill(getppid(), SIGUSR2) == -1)
-		log_warn("signal the master");
+	mesh_reload_ack(mn.mon.m, slot, gen);
 }
 
 static void

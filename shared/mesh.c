@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "mesh.h"
 #include "natsd.h"
+#include "settings.h"
 #include "stats.h"
 
 #define MESH_MAGIC	0x6e617473u	/* "nats" */
@@ -285,6 +287,35 @@ mesh_reload_get(struct mesh *m, uint32_t *gen, size_t *len)
 	*gen = atomic_load_explicit(&m->h.reload_gen, memory_order_acquire);
 	*len = m->h.reload_len;
 	return m->h.reload_blob;
+}
+
+uint32_t
+mesh_reload_take(struct mesh *m, int slot, struct settings *cur,
+    struct settings *old)
+{
+	const char	*blob;
+	size_t		 len;
+	uint32_t	 gen;
+
+	blob = mesh_reload_get(m, &gen, &len);
+	if (gen == atomic_load(&m->h.peers[slot].reload_ack))
+		return 0;
+	*old = *cur;
+	if (settings_from_json(blob, len, cur) == -1)
+		fatalx("reload %u: the master's settings do not parse", gen);
+	if (settings_log_init(cur) == -1)
+		log_warnx("reload: logging: %s", log_init_error());
+	return gen;
+}
+
+void
+mesh_reload_ack(struct mesh *m, int slot, uint32_t gen)
+{
+	atomic_store(&m->h.peers[slot].reload_ack, gen);
+	log_debug("applied configuration %u", gen);
+	/* The master counts acknowledgements on SIGUSR2. */
+	if (kill(getppid(), SIGUSR2) == -1)
+		log_warn("signal the master");
 }
 
 uint32_t

@@ -86,6 +86,17 @@ void		 mesh_set_server_id(struct mesh *, const char *);
  */
 uint32_t	 mesh_reload_put(struct mesh *, const char *, size_t);
 const char	*mesh_reload_get(struct mesh *, uint32_t *gen, size_t *len);
+/*
+ * A child's side of a round: when the master published settings that
+ * slot has not applied, move *cur to *old (the caller frees it once
+ * nothing points into it), put the new ones in *cur, reopen logging as
+ * they say, and return the generation; 0 when there is nothing new.
+ * mesh_reload_ack() then tells the master the round is applied.
+ */
+struct settings;
+uint32_t	 mesh_reload_take(struct mesh *, int slot, struct settings *cur,
+		    struct settings *old);
+void		 mesh_reload_ack(struct mesh *, int slot, uint32_t gen);
 uint32_t	 mesh_reload_gen(struct mesh *);
 
 /*

@@ -175,30 +175,19 @@ tell_master(void)
 static void
 worker_reload(void)
 {
-	struct settings	 n, old;
-	const char	*blob;
-	size_t		 len;
+	struct settings	 old;
 	uint32_t	 gen;
 
-	blob = mesh_reload_get(wk.mesh, &gen, &len);
-	if (gen == atomic_load(&wk.self->reload_ack))
+	if ((gen = mesh_reload_take(wk.mesh, wk.slot, wk.s, &old)) == 0)
 		return;
-	if (settings_from_json(blob, len, &n) == -1)
-		fatalx("reload %u: the master's settings do not parse", gen);
-	old = *wk.s;
-	*wk.s = n;
 	tls_ctx_load();
 	/* Clients point into the settings: re-check them before freeing old. */
 	client_auth_reload(&old);
 	settings_free(&old);
-	if (settings_log_init(wk.s) == -1)
-		log_warnx("reload: logging: %s", log_init_error());
 	wk.limits.max_control_line = (size_t)wk.s->max_control_line;
 	wk.limits.max_payload = (size_t)wk.s->max_payload;
 	info_prefix_build();
-	atomic_store(&wk.self->reload_ack, gen);
-	log_debug("applied configuration %u", gen);
-	tell_master();
+	mesh_reload_ack(wk.mesh, wk.slot, gen);
 }
 
 static void
