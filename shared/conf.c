@@ -42,6 +42,7 @@
 #include "log.h"
 #include "natsd.h"
 #include "subject.h"
+#include "tls.h"
 
 enum conf_type {
 	CT_ALIAS,	/* another name of the option in sdef */
@@ -282,44 +283,6 @@ static const struct conf_def global_defs[] = {
 	BLOCK("tls", tls_defs),
 	BLOCK("cluster", cluster_defs),
 	DEFS_END
-};
-
-/*
- * The names nats-server 2.9 accepts in cipher_suites and
- * curve_preferences (Go's crypto/tls names); the TLS code maps them to
- * OpenSSL's.
- */
-static const char *const cipher_names[] = {
-	"TLS_AES_128_GCM_SHA256",
-	"TLS_AES_256_GCM_SHA384",
-	"TLS_CHACHA20_POLY1305_SHA256",
-	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
-	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-	"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-	"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
-	"TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
-	"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-	"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-	"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-	"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-	"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305",
-	"TLS_ECDHE_RSA_WITH_RC4_128_SHA",
-	"TLS_RSA_WITH_3DES_EDE_CBC_SHA",
-	"TLS_RSA_WITH_AES_128_CBC_SHA",
-	"TLS_RSA_WITH_AES_128_CBC_SHA256",
-	"TLS_RSA_WITH_AES_128_GCM_SHA256",
-	"TLS_RSA_WITH_AES_256_CBC_SHA",
-	"TLS_RSA_WITH_AES_256_GCM_SHA384",
-	"TLS_RSA_WITH_RC4_128_SHA",
-	NULL
-};
-
-static const char *const curve_names[] = {
-	"X25519", "CurveP256", "CurveP384", "CurveP521", NULL
 };
 
 #define PATH_LEN	256
@@ -606,14 +569,16 @@ check_subject(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return -1;
 }
 
+/* Go's names, as nats-server 2.9 accepts them; shared/tls.c maps them. */
 static int
-name_in(cfg_t *cfg, const char *s, const char *const *names,
+name_in(cfg_t *cfg, const char *s, const char *(*names)(size_t),
     const char *what)
 {
-	size_t	i;
+	const char	*n;
+	size_t		 i;
 
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(names[i], s) == 0)
+	for (i = 0; (n = names(i)) != NULL; i++)
+		if (strcmp(n, s) == 0)
 			return 0;
 	cfg_error(cfg, "unknown %s \"%s\" (natsd --help_tls lists them)",
 	    what, s);
@@ -623,13 +588,13 @@ name_in(cfg_t *cfg, const char *s, const char *const *names,
 static int
 check_cipher(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	return name_in(cfg, value, cipher_names, "cipher suite");
+	return name_in(cfg, value, tls_cipher_go_name, "cipher suite");
 }
 
 static int
 check_curve(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	return name_in(cfg, value, curve_names, "curve");
+	return name_in(cfg, value, tls_curve_go_name, "curve");
 }
 
 /* The schema as libconfuse options */
@@ -1637,7 +1602,8 @@ conf_reload_class(const char *path)
 void
 conf_tls_help(FILE *fp)
 {
-	size_t	i;
+	const char	*n;
+	size_t		 i;
 
 	fprintf(fp,
 	    "\nTLS is configured in the tls block of a configuration file:\n"
@@ -1663,10 +1629,10 @@ conf_tls_help(FILE *fp)
 	    "or with the flags --tls, --tlscert, --tlskey, --tlsverify and "
 	    "--tlscacert.\n"
 	    "\nAvailable cipher suites include:\n");
-	for (i = 0; cipher_names[i] != NULL; i++)
-		fprintf(fp, "    %s\n", cipher_names[i]);
+	for (i = 0; (n = tls_cipher_go_name(i)) != NULL; i++)
+		fprintf(fp, "    %s\n", n);
 	fprintf(fp, "\nAvailable curve preferences include:\n");
-	for (i = 0; curve_names[i] != NULL; i++)
-		fprintf(fp, "    %s\n", curve_names[i]);
+	for (i = 0; (n = tls_curve_go_name(i)) != NULL; i++)
+		fprintf(fp, "    %s\n", n);
 	fprintf(fp, "\n");
 }

@@ -103,6 +103,18 @@ static const struct {
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
+const char *
+tls_cipher_go_name(size_t i)
+{
+	return i < NITEMS(ciphers) ? ciphers[i].go : NULL;
+}
+
+const char *
+tls_curve_go_name(size_t i)
+{
+	return i < NITEMS(curves) ? curves[i].go : NULL;
+}
+
 static void	 why_text(char *, size_t);
 static const struct cipher *cipher_by_go(const char *);
 static int	 list_add(char *, const char *);

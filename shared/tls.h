@@ -31,6 +31,13 @@ SSL_CTX		*tls_client_ctx(const struct tls_settings *, char *err,
 const char	*tls_version_text(const SSL *);
 /* The negotiated cipher by its Go name (OpenSSL's name if it has none). */
 const char	*tls_cipher_text(const SSL *);
+/*
+ * The Go names cipher_suites and curve_preferences accept (as
+ * nats-server 2.9): the i-th, NULL past the last.  The configuration
+ * checks and --help_tls read them here, where they are mapped.
+ */
+const char	*tls_cipher_go_name(size_t i);
+const char	*tls_curve_go_name(size_t i);
 /* Empty OpenSSL's error queue into one line of text. */
 void		 tls_error_text(char *buf, size_t len);
 /*
