@@ -65,26 +65,6 @@ matches(const char *s, const char *re)
 	return m;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	if ((buf = calloc(1, (size_t)n + 1)) == NULL)
-		abort();
-	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* The children of pid titled "natsd: worker <slot>", by slot. */
 static int
 worker_pids(pid_t master, pid_t *w, int nw)
@@ -155,7 +135,7 @@ file_has_all(const char *path, char needles[][160], int n, int ms)
 	int	 i, missing;
 
 	for (;;) {
-		s = slurp(path);
+		s = harness_slurp(path);
 		for (i = 0, missing = 0; i < n; i++)
 			if (strstr(s, needles[i]) == NULL) {
 				if (harness_now_ms() >= deadline)
@@ -208,7 +188,7 @@ test_rotate(void)
 		    "[INF] worker %d: File log re-opened\n", i);
 	ok(file_has_all(s->log_path, want, n, T),
 	    "their re-open lines: the master untagged, workers tagged");
-	text = slurp(s->log_path);
+	text = harness_slurp(s->log_path);
 	{
 		char re[128];
 
@@ -227,7 +207,7 @@ test_rotate(void)
 		    "127.0.0.1:%d - cid:", ports[i]);
 	ok(file_has_all(s->log_path, want, n, T),
 	    "each worker's client lines are in the new file");
-	text = slurp(old);
+	text = harness_slurp(old);
 	for (i = 0, n = 0; i < NW; i++)
 		if (ports[i] > 0 && strstr(text, want[i]) != NULL)
 			n++;
@@ -244,7 +224,7 @@ test_rotate(void)
 		int	count = 0;
 
 		while (count < 2 * (NW + 1) && harness_now_ms() < deadline) {
-			text = slurp(s->log_path);
+			text = harness_slurp(s->log_path);
 			for (count = 0, p = text; (p = strstr(p,
 			    "File log re-opened")) != NULL; p++)
 				count++;
@@ -381,7 +361,7 @@ start_remote(const char *bin, int port, const char *conf, const char *url,
 	deadline = harness_now_ms() + T;
 	while (harness_now_ms() < deadline) {
 		if (waitpid(*pidp, &st, WNOHANG) == *pidp) {
-			char *e = slurp(errpath);
+			char *e = harness_slurp(errpath);
 
 			diag("natsd %s exited: %.300s", conf != NULL ?
 			    "-c (remote_syslog in the file)" : "-r", e);
@@ -471,7 +451,7 @@ test_remote(void)
 		ok(matches(buf, re), "from worker %d's pid, tagged, at debug",
 		    i);
 	}
-	e = slurp(errpath);
+	e = harness_slurp(errpath);
 	is_str(e, "", "nothing on stderr");
 	free(e);
 	ok(stop(pid), "natsd stops cleanly");

@@ -1697,3 +1697,24 @@ cluster_start3(struct node *n, const char *const *bins, int monitor,
 	free(seed[2]);
 	return rv;
 }
+
+/* The whole file as a string ("" when missing); the caller frees. */
+char *
+harness_slurp(const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	long	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return strdup("");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	if ((buf = calloc(1, (size_t)n + 1)) == NULL)
+		abort();
+	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		buf[0] = '\0';
+	fclose(f);
+	return buf;
+}

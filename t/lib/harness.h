@@ -167,4 +167,7 @@ int		 node_start(struct node *, const char *label, const char *bin,
 int		 cluster_start3(struct node *n, const char *const *bins,
 		    int monitor, int cseed);
 
+/* The whole file as a string ("" when missing); the caller frees. */
+char		*harness_slurp(const char *path);
+
 #endif

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "../lib/harness.h"
 #include "../tap.h"
 
 #define T_MS		2000	/* an expected line arrives within */
@@ -83,27 +84,6 @@ matches(const char *s, const char *re)
 	if (!m)
 		diag("\"%s\" does not match /%s/", s, re);
 	return m;
-}
-
-/* The whole file as a string ("" when missing); the caller frees. */
-static char *
-slurp(const char *path)
-{
-	FILE	*f;
-	char	*buf;
-	long	 n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	if ((buf = calloc(1, (size_t)n + 1)) == NULL)
-		abort();
-	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
-		buf[0] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static char *
@@ -322,7 +302,7 @@ test_format(void)
 
 	ok(use_file(p, true, false, false) == 0, "log_init with a file");
 	log_info("hello %d", 42);
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(re, sizeof(re), "^\\[%d\\] " TS_RE " \\[INF\\] hello 42\n$",
 	    (int)getpid());
 	ok(matches(s, re), "[pid] date time.usec [INF] msg, as nats-server");
@@ -345,7 +325,7 @@ test_format(void)
 	truncate(p, 0);
 	ok(use_file(p, false, false, false) == 0, "log_init without logtime");
 	log_info("plain");
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(re, sizeof(re), "[%d] [INF] plain\n", (int)getpid());
 	is_str(s, re, "logtime false: [pid] [INF] msg, as nats-server");
 	free(s);
@@ -368,7 +348,7 @@ test_levels(void)
 	ok(errno == ENOENT, "errno survives a log call");
 	log_debug("hidden debug");
 	log_trace("hidden trace");
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(want, sizeof(want), "[%d] [INF] n\n[%d] [WRN] w\n"
 	    "[%d] [ERR] e\n[%d] [WRN] open x: No such file or directory\n",
 	    me, me, me, me);
@@ -380,7 +360,7 @@ test_levels(void)
 	ok(log_debug_on && !log_trace_on, "debug on, trace off");
 	log_debug("dbg %s", "x");
 	log_trace("hidden trace");
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(want, sizeof(want), "[%d] [DBG] dbg x\n", me);
 	is_str(s, want, "debug shown when on, trace still gated");
 	free(s);
@@ -389,7 +369,7 @@ test_levels(void)
 	use_file(p, false, false, true);
 	log_debug("hidden debug");
 	log_trace("<<- [PING]");
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(want, sizeof(want), "[%d] [TRC] <<- [PING]\n", me);
 	is_str(s, want, "trace shown when on, debug gated");
 	free(s);
@@ -406,7 +386,7 @@ test_levels(void)
 		fatalx("no %s", "way");
 	st = wait_child(pid, 5000);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 1, "fatalx exits 1");
-	s = slurp(p);
+	s = harness_slurp(p);
 	ok(strstr(s, "] [FTL] bind 7: Permission denied\n") != NULL &&
 	    strstr(s, "] [FTL] no way\n") != NULL, "[FTL] lines, errno on fatal");
 	free(s);
@@ -428,7 +408,7 @@ test_tags(void)
 	log_info("master again");
 	log_settag("");
 	log_info("empty tag");
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(want, sizeof(want), "[%d] [INF] worker 2: hi\n"
 	    "[%d] [WRN] worker 2: write: Broken pipe\n"
 	    "[%d] [INF] master again\n[%d] [INF] empty tag\n", me, me, me, me);
@@ -450,7 +430,7 @@ test_long(void)
 	use_file(p, true, false, false);
 	errno = ENOSPC;
 	log_warn("%s", big);
-	s = slurp(p);
+	s = harness_slurp(p);
 	n = strlen(s);
 	ok(n > 4000 && n < 4300 && s[n - 1] == '\n' &&
 	    strchr(s, '\n') == s + n - 1, "a long message is cut to one line");
@@ -522,7 +502,7 @@ test_file(void)
 	truncate(p, 0);
 	log_info("after");
 	stat(p, &sb);
-	s = slurp(p);
+	s = harness_slurp(p);
 	ok((size_t)sb.st_size == strlen(s) && strstr(s, "after\n") != NULL &&
 	    strchr(s, '\n') == s + strlen(s) - 1,
 	    "after a truncate the next line is at offset 0, no hole");
@@ -543,7 +523,7 @@ test_file(void)
 			allok = 0;
 	}
 	ok(allok, "%d processes wrote %d lines each", NCHILD, CHILD_LINES);
-	s = slurp(p);
+	s = harness_slurp(p);
 	snprintf(re, sizeof(re), "^\\[[0-9]+\\] " TS_RE " \\[INF\\] "
 	    "(worker 1: )?child [0-9] line [0-9]{4} 0{200}$");
 	{
@@ -577,8 +557,8 @@ test_reopen(void)
 	log_info("before reopen");
 	ok(log_reopen() == 0, "log_reopen");
 	log_info("after reopen");
-	s = slurp(p);
-	s1 = slurp(p1);
+	s = harness_slurp(p);
+	s1 = harness_slurp(p1);
 	ok(strstr(s1, "first") && strstr(s1, "before reopen") &&
 	    !strstr(s1, "after reopen"), "the renamed file has the old lines");
 	ok(strstr(s, "[INF] File log re-opened\n") == s + strcspn(s, " ") + 1 &&
@@ -641,7 +621,7 @@ test_init_failure(void)
 	o.remote_syslog = "udp://no-such-host.invalid:514";
 	ok(log_init(&o) == -1, "an unresolvable remote_syslog host fails");
 	log_info("and here");
-	s = slurp(p);
+	s = harness_slurp(p);
 	ok(strstr(s, "still here") && strstr(s, "and here"),
 	    "the old sink stays in use");
 	free(s);
@@ -1225,7 +1205,7 @@ test_switch(void)
 		log_info("a%d", i);
 	}
 	is_int(count_fds(), before, "20 rounds of file/udp/tcp/file: no fd leak");
-	s = slurp(b);
+	s = harness_slurp(b);
 	ok(strstr(s, "[INF] b0\n") && strstr(s, "[INF] b19\n") &&
 	    !strstr(s, "a1\n"), "each line went to the sink of its time");
 	free(s);
