@@ -1070,12 +1070,11 @@ routez_route(struct route *r, int64_t wall_ns)
 	return o;
 }
 
-char *
-route_routez_json(void)
+json_t *
+route_routez(void)
 {
 	struct route	*r;
 	json_t		*a;
-	char		*js;
 	int64_t		 wall = (int64_t)stats_wall_ns();
 
 	if ((a = json_array()) == NULL)
@@ -1084,7 +1083,5 @@ route_routez_json(void)
 	LIST_FOREACH(r, &routes_up, up_entry)
 		if (!(r->flags & RF_DEAD))
 			json_array_insert_new(a, 0, routez_route(r, wall));
-	js = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return js;
+	return a;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "parser.h"
 
 struct route;
@@ -71,10 +73,10 @@ size_t	 route_connect_urls(char **out, size_t max);
  * remote_name, did_solicit, is_configured, ip, port, start,
  * last_activity, uptime, idle, pending_size, in_msgs, out_msgs,
  * in_bytes, out_bytes, subscriptions, subscriptions_list), as a JSON
- * array; malloc'd, NULL on failure.  The router publishes it in the mesh
- * on every tick.
+ * array (a new reference; NULL on failure).  The router publishes it in
+ * the mesh on every tick while a monitor runs.
  */
-char	*route_routez_json(void);
+json_t	*route_routez(void);
 
 /*
  * The cluster name in force: configured, or random and negotiated with

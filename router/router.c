@@ -72,9 +72,9 @@ router_cluster_urls_changed(void)
 }
 
 /*
- * For the monitor, refreshed every tick: {"cluster": name, "routes":
- * [the /routez route objects]}.  The name may be negotiated, so only
- * the router knows it.
+ * For the monitor, refreshed every tick while one runs: {"cluster":
+ * name, "routes": [the /routez route objects]}.  The name may be
+ * negotiated, so only the router knows it.
  */
 static void
 routez_publish(void)
@@ -82,11 +82,8 @@ routez_publish(void)
 	json_t	*o, *routes;
 	char	*text;
 
-	if ((text = route_routez_json()) == NULL)
-		return;
-	routes = json_loads(text, 0, NULL);
-	free(text);
-	if (routes == NULL)
+	if (atomic_load(&mesh_peer(wk.mesh, mesh_monitor_slot(wk.mesh))->pid)
+	    == 0 || (routes = route_routez()) == NULL)
 		return;
 	o = json_pack("{s:s?, s:o}", "cluster", route_cluster_name(),
 	    "routes", routes);
