@@ -999,6 +999,23 @@ client_arm_write(struct client *c, bool on)
 }
 
 void
+client_event(struct client *c, uint32_t events)
+{
+	/*
+	 * A client not read while its bcrypt check runs that hangs up would
+	 * report EPOLLHUP on every turn until the answer came.
+	 */
+	if ((events & (EPOLLERR | EPOLLHUP)) && (c->flags & CF_AUTH_WAIT)) {
+		client_close(c, CLOSE_CLIENT);
+		return;
+	}
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		client_write_ready(c);
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		client_read(c);
+}
+
+void
 client_write_ready(struct client *c)
 {
 	if (c->flags & CF_DEAD)

@@ -100,6 +100,8 @@ extern struct client_tailq	 dirty_clients;
 struct client	*client_new(int fd, const struct sockaddr *, socklen_t);
 void		 client_read(struct client *);
 void		 client_write_ready(struct client *);
+/* What epoll reported for the client's socket. */
+void		 client_event(struct client *, uint32_t events);
 /* Queue bytes for the client; false if that made it a slow consumer. */
 bool		 client_queue(struct client *, const void *, size_t);
 void		 client_send_msg(struct client *, struct csub *,

@@ -488,7 +488,6 @@ int
 worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 {
 	struct epoll_event	 events[MAX_EVENTS];
-	struct client		*c;
 	int			 n, i;
 	bool			 busy = false;
 
@@ -524,20 +523,7 @@ worker_main(struct settings *s, struct mesh *m, int slot, int lfd)
 				worker_watch_bcrypt();
 				continue;
 			}
-			c = ptr;
-			/*
-			 * A client not read (bcrypt running) that hung up would
-			 * report EPOLLHUP on every turn until the answer came.
-			 */
-			if ((events[i].events & (EPOLLERR | EPOLLHUP)) &&
-			    (c->flags & CF_AUTH_WAIT)) {
-				client_close(c, CLOSE_CLIENT);
-				continue;
-			}
-			if (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-				client_write_ready(c);
-			if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-				client_read(c);
+			client_event(ptr, events[i].events);
 		}
 		if (client_read_again())
 			busy = true;
