@@ -73,6 +73,7 @@ RB_GENERATE_STATIC(csub_tree, csub, entry, csub_cmp)
 static void	client_arm_write(struct client *, bool);
 static void	client_deadline(struct client *, int64_t);
 static void	client_resume_input(struct client *);
+static void	client_connected(struct client *);
 
 static size_t
 high_mark(void)
@@ -450,16 +451,23 @@ client_connect(struct client *c, const struct proto_frame *f)
 			return;
 	} else
 		json_decref(o);
-	client_connect_finish(c);
+	client_connected(c);
 }
 
-void
-client_connect_finish(struct client *c)
+static void
+client_connected(struct client *c)
 {
 	c->deadline = 0;
 	c->flags |= CF_CONNECTED;
 	client_publish(c);
 	client_ok(c);
+}
+
+void
+client_connect_finish(struct client *c)
+{
+	client_connected(c);
+	/* It was not read while its check ran: read on, its stash first. */
 	client_events(c);
 	client_resume_input(c);
 }
