@@ -102,6 +102,11 @@ static struct {
 	struct proto_slice	 q[REC_MAX_QUEUES];
 }				 wmarks[MAX_WORKERS + 1];
 
+static void	forward_from_worker(const struct rec *);
+static void	forward_worker_interest(const struct sub *, uint32_t,
+		    uint32_t);
+
+/* peer_hooks for the router: a worker's message, a worker's interest. */
 void
 forward_init(void)
 {
@@ -141,7 +146,7 @@ agg_announce(const struct agg *a, struct route *only)
 	}
 }
 
-void
+static void
 forward_worker_interest(const struct sub *s, uint32_t old_weight,
     uint32_t new_weight)
 {
@@ -348,7 +353,7 @@ group_find(const struct sublist_result *res, const char *name, size_t len)
 	return NULL;
 }
 
-void
+static void
 forward_from_worker(const struct rec *m)
 {
 	const struct sublist_result	*res;

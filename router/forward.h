@@ -12,10 +12,6 @@
 struct route;
 
 void	forward_init(void);
-/* peer_hooks for the router: a worker's message, a worker's interest. */
-void	forward_from_worker(const struct rec *);
-void	forward_worker_interest(const struct sub *, uint32_t old_weight,
-	    uint32_t new_weight);
 /* Resume routes paused because the mesh was backed up, when it drains. */
 void	forward_resume_due(void);
 /* A route's interest, for /routez: the count, and each subject. */

@@ -274,12 +274,6 @@ gossip_credentials(const struct target *t, const char **user,
 	*pass = t->pass;
 }
 
-bool
-gossip_explicit(const struct target *t)
-{
-	return t->explicit;
-}
-
 /* What we tell other servers: our INFO, the cluster name */
 
 static bool

@@ -39,7 +39,6 @@ const char *gossip_tls_name(const struct target *, bool *is_ip);
 /* The URL's user and password for CONNECT (either may be NULL). */
 void	gossip_credentials(const struct target *, const char **user,
 	    const char **pass);
-bool	gossip_explicit(const struct target *);
 /* r registered; info is its INFO: tell every other route about it. */
 void	gossip_route_up(struct route *, json_t *info);
 /* r is a second route to a server that kept already has. */

@@ -438,9 +438,3 @@ route_remote_id(const struct route *r)
 {
 	return r->remote_id != NULL ? r->remote_id : "";
 }
-
-uint64_t
-route_rid(const struct route *r)
-{
-	return r->rid;
-}

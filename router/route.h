@@ -86,7 +86,6 @@ const char	*route_cluster_name(void);
 
 /* For /routez and logs. */
 const char	*route_remote_id(const struct route *);
-uint64_t	 route_rid(const struct route *);
 
 /*
  * Implemented by router/forward.c, called by route_proto.c.

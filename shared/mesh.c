@@ -164,12 +164,6 @@ mesh_start_wall_ns(const struct mesh *m)
 	return m->h.start_wall_ns;
 }
 
-size_t
-mesh_ring_size(const struct mesh *m)
-{
-	return m->h.ring_size;
-}
-
 struct mesh_peer *
 mesh_peer(struct mesh *m, int slot)
 {
@@ -281,7 +275,7 @@ mesh_reload_put(struct mesh *m, const char *blob, size_t len)
 	return gen;
 }
 
-const char *
+static const char *
 mesh_reload_get(struct mesh *m, uint32_t *gen, size_t *len)
 {
 	*gen = atomic_load_explicit(&m->h.reload_gen, memory_order_acquire);

@@ -68,7 +68,6 @@ struct statblock *mesh_statblock(struct mesh *, int worker);
 /* Worker i's subscription dump mailbox (/connz?subs=1, see stats.h). */
 struct subsdump	*mesh_subsdump(struct mesh *, int worker);
 int64_t		 mesh_start_wall_ns(const struct mesh *);
-size_t		 mesh_ring_size(const struct mesh *);
 struct mesh_peer *mesh_peer(struct mesh *, int slot);
 struct ring	*mesh_ring(struct mesh *, int from, int to);
 /* Producer `from' is waiting for room on ring from->to. */
@@ -85,7 +84,6 @@ void		 mesh_set_server_id(struct mesh *, const char *);
  * Returns the generation, or 0 if the blob does not fit.
  */
 uint32_t	 mesh_reload_put(struct mesh *, const char *, size_t);
-const char	*mesh_reload_get(struct mesh *, uint32_t *gen, size_t *len);
 /*
  * A child's side of a round: when the master published settings that
  * slot has not applied, move *cur to *old (the caller frees it once

@@ -71,6 +71,8 @@ csub_cmp(struct csub *a, struct csub *b)
 RB_GENERATE_STATIC(csub_tree, csub, entry, csub_cmp)
 
 static void	client_arm_write(struct client *, bool);
+static void	client_ok(struct client *);
+static void	client_read(struct client *);
 static void	client_deadline(struct client *, int64_t);
 static void	client_resume_input(struct client *);
 static void	client_connected(struct client *);
@@ -351,7 +353,7 @@ client_new(int fd, const struct sockaddr *sa, socklen_t salen)
 	return c;
 }
 
-void
+static void
 client_ok(struct client *c)
 {
 	if (c->flags & CF_VERBOSE)
@@ -856,7 +858,7 @@ client_recv(struct client *c, char *buf, size_t len)
 	return n;
 }
 
-void
+static void
 client_read(struct client *c)
 {
 	char	*buf;

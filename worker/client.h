@@ -98,7 +98,6 @@ extern struct client_list	 clients;
 extern struct client_tailq	 dirty_clients;
 
 struct client	*client_new(int fd, const struct sockaddr *, socklen_t);
-void		 client_read(struct client *);
 void		 client_write_ready(struct client *);
 /* What epoll reported for the client's socket. */
 void		 client_event(struct client *, uint32_t events);
@@ -128,7 +127,6 @@ void		 client_deadlines(void);
 bool		 client_read_again(void);
 void		 client_log(const struct client *, const char *lvl,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void		 client_ok(struct client *);
 /* Reading on or off as the flags say (paused, waiting for bcrypt). */
 void		 client_events(struct client *);
 /* Credentials accepted after a wait: finish CONNECT, read on. */
